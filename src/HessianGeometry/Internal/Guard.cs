@@ -1,0 +1,112 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Internal;
+
+/// <summary>
+/// All argument checks live here so that every message has the same shape: what was wrong, then how to fix it.
+/// Checks run before any call into libtorch because an error raised inside autograd or matmul aborts the process.
+/// </summary>
+internal static class Guard
+{
+    public static void NotNull(object? value, string name)
+    {
+        if (value is null)
+            throw new ArgumentNullException(name, $"{name} is null. Pass a value.");
+    }
+
+    public static void Positive(long value, string name, string? fix = null)
+    {
+        if (value <= 0)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive but was {value}. {fix ?? "Pass a value of at least 1."}");
+    }
+
+    public static void Positive(double value, string name, string? fix = null)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite positive number but was {value}. {fix ?? "Pass a value greater than 0."}");
+    }
+
+    public static void NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || double.IsInfinity(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite non-negative number but was {value}.");
+    }
+
+    public static void InRange(long value, long min, long max, string name, string? fix = null)
+    {
+        if (value < min || value > max)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must lie in [{min}, {max}] but was {value}. {fix ?? string.Empty}".TrimEnd());
+    }
+
+    public static void Valid(Tensor? tensor, string name)
+    {
+        if (tensor is null)
+            throw new ArgumentNullException(name, $"{name} is null. Pass a tensor.");
+        if (tensor.IsInvalid)
+            throw new ObjectDisposedException(name, $"{name} has been disposed (its native handle is empty). Keep the tensor alive while the analysis runs, e.g. call DetachFromDisposeScope() on it.");
+    }
+
+    /// <summary>A vector of length <paramref name="dimension"/> (shape [p]) in the operator's dtype and on its device.</summary>
+    public static void Vector(Tensor tensor, long dimension, ScalarType dtype, Device device, string name)
+    {
+        Valid(tensor, name);
+        if (tensor.dim() != 1 || tensor.shape[0] != dimension)
+            throw new ArgumentException($"{name} must have shape [{dimension}] but has shape {Shape(tensor)}. Pass one flat vector with one entry per parameter (use ApplyBlock for several vectors).", name);
+        SameDTypeAndDevice(tensor, dtype, device, name);
+    }
+
+    /// <summary>A block of vectors (shape [p, k], k ≥ 1) in the operator's dtype and on its device.</summary>
+    public static void Block(Tensor tensor, long dimension, ScalarType dtype, Device device, string name)
+    {
+        Valid(tensor, name);
+        if (tensor.dim() != 2 || tensor.shape[0] != dimension || tensor.shape[1] < 1)
+            throw new ArgumentException($"{name} must have shape [{dimension}, k] with k ≥ 1 but has shape {Shape(tensor)}. Stack the vectors as columns.", name);
+        SameDTypeAndDevice(tensor, dtype, device, name);
+    }
+
+    public static void SameDTypeAndDevice(Tensor tensor, ScalarType dtype, Device device, string name)
+    {
+        if (tensor.dtype != dtype)
+            throw new ArgumentException($"{name} has dtype {tensor.dtype} but the operator works in {dtype}. Convert it with .to({dtype}).", name);
+        if (!SameDevice(tensor.device, device))
+            throw new ArgumentException($"{name} is on device {tensor.device} but the operator is on {device}. Move it with .to(operator.Device).", name);
+    }
+
+    public static bool SameDevice(Device a, Device b) =>
+        a.type == b.type && (a.type == DeviceType.CPU || NormaliseIndex(a) == NormaliseIndex(b));
+
+    private static long NormaliseIndex(Device d) => d.index < 0 ? 0 : d.index;
+
+    public static void AllFinite(Tensor tensor, string what, string fix)
+    {
+        if (!tensor.is_floating_point() && !tensor.is_complex())
+            return;
+        using var scope = NewDisposeScope();
+        if (!torch.isfinite(tensor).all().item<bool>())
+            throw new ArithmeticException($"{what} contains NaN or Inf. {fix}");
+    }
+
+    public static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
+
+    public static string Bytes(double bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        var u = 0;
+        while (bytes >= 1024 && u < units.Length - 1)
+        {
+            bytes /= 1024;
+            u++;
+        }
+        return $"{bytes:0.##} {units[u]}";
+    }
+
+    public static int ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 or ScalarType.ComplexFloat32 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        ScalarType.ComplexFloat64 => 16,
+        _ => 1,
+    };
+}

@@ -1,0 +1,74 @@
+using HessianGeometry.Internal;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Operators;
+
+/// <summary>
+/// Base class in the style of scipy's <c>LinearOperator</c>: the public methods validate shape, dtype and device once
+/// and check the result for NaN/Inf; implementations override <see cref="ApplyCore"/> (and, when a batched product is
+/// cheaper, <see cref="ApplyBlockCore"/>). Each call runs in its own dispose scope.
+/// </summary>
+public abstract class LinearOperator : ILinearOperator
+{
+    private long applicationCount;
+
+    /// <inheritdoc />
+    public abstract long Dimension { get; }
+
+    /// <inheritdoc />
+    public abstract ScalarType DType { get; }
+
+    /// <inheritdoc />
+    public abstract Device Device { get; }
+
+    /// <inheritdoc />
+    public virtual bool IsSymmetric => true;
+
+    /// <inheritdoc />
+    public long ApplicationCount => Interlocked.Read(ref applicationCount);
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor vector)
+    {
+        Guard.Vector(vector, Dimension, DType, Device, nameof(vector));
+        using var scope = NewDisposeScope();
+        var result = ApplyCore(vector);
+        Interlocked.Increment(ref applicationCount);
+        CheckFinite(result, 1);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public Tensor ApplyBlock(Tensor block)
+    {
+        Guard.Block(block, Dimension, DType, Device, nameof(block));
+        using var scope = NewDisposeScope();
+        var result = ApplyBlockCore(block);
+        Interlocked.Add(ref applicationCount, block.shape[1]);
+        CheckFinite(result, block.shape[1]);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Computes A·v for a validated vector of shape [p]. Called inside a dispose scope.</summary>
+    protected abstract Tensor ApplyCore(Tensor vector);
+
+    /// <summary>Computes A·V for a validated block [p, k]; by default one <see cref="ApplyCore"/> per column.</summary>
+    protected virtual Tensor ApplyBlockCore(Tensor block)
+    {
+        var k = block.shape[1];
+        var columns = new Tensor[k];
+        for (var j = 0; j < k; j++)
+            columns[j] = ApplyCore(block[.., j].contiguous());
+        return stack(columns, 1);
+    }
+
+    private void CheckFinite(Tensor result, long vectors)
+    {
+        if (!isfinite(result).all().item<bool>())
+        {
+            throw new ArithmeticException(
+                $"{GetType().Name} produced NaN or Inf for a product with {vectors} vector(s) (operator application #{ApplicationCount}). " +
+                "Check the model's parameters and data for NaN/Inf, or analyse in float64 if float32 overflows.");
+        }
+    }
+}

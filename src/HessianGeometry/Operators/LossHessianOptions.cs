@@ -1,0 +1,22 @@
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Operators;
+
+/// <summary>Options of <see cref="LossHessianOperator"/>.</summary>
+public sealed record LossHessianOptions
+{
+    /// <summary>Cache the first-order graph or stream mini-batches (default: cache for one batch).</summary>
+    public HessianGraphMode GraphMode { get; init; } = HessianGraphMode.Auto;
+
+    /// <summary>
+    /// The dtype the Hessian is computed in. Null keeps the model's dtype; <see cref="ScalarType.Float64"/> analyses a
+    /// float32 model in float64 through twin parameters, leaving the model itself untouched.
+    /// </summary>
+    public ScalarType? AnalysisDType { get; init; }
+
+    /// <summary>
+    /// Allow a model in training mode. By default a model whose dropout or batch-norm layers are in training mode is
+    /// refused, because its Hessian would be random.
+    /// </summary>
+    public bool AllowTrainingMode { get; init; }
+}
