@@ -14,6 +14,6 @@ var job = dry
 var config = DefaultConfig.Instance
     .AddJob(job)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator)
-    .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
+    .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkMarker).Assembly).Run(rest, config);
 return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
