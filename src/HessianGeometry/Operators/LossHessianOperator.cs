@@ -269,7 +269,17 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
             if (index == 0)
             {
                 using var _ = no_grad();
-                var output = Forward(x);
+                Tensor output;
+                try
+                {
+                    output = Forward(x);
+                }
+                catch (System.Runtime.InteropServices.ExternalException ex)
+                {
+                    throw new ArgumentException(
+                        $"The model rejected inputs of shape {Guard.Shape(x)} (batch 0): {ex.Message.Split('\n')[0]}. " +
+                        "Check that the inputs' feature size and dtype match the model's first layer.", ex);
+                }
                 if (!output.is_floating_point())
                     throw new ArgumentException($"The model returned dtype {output.dtype}; a loss needs floating-point outputs.");
                 ModelChecks.Targets(loss, output, PrepareTargets(y), index);
