@@ -102,7 +102,7 @@ public sealed class SafetensorsFile : IReadOnlyDictionary<string, SafetensorsEnt
         if (got < 8)
             throw new SafetensorsFormatException(source, $"the stream has {got} bytes, fewer than the 8-byte header length that starts every safetensors file.");
         long? remaining = stream.CanSeek ? stream.Length - stream.Position + 8 : null;
-        var n = SafetensorsHeader.CheckedHeaderLength(prefix, remaining is { } r ? r : null, source);
+        var n = SafetensorsHeader.CheckedHeaderLength(prefix, remaining, source);
         var headerBytes = new byte[n];
         got = stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false);
         if (got < n)
