@@ -1,3 +1,4 @@
+using HessianGeometry.Interop;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -16,27 +17,9 @@ public static class TinyModels
     public static Sequential Mlp(int[] sizes, string activation, long seed, ScalarType dtype = ScalarType.Float64)
     {
         torch.manual_seed(seed);
-        var layers = new List<(string, Module<Tensor, Tensor>)>();
-        for (var i = 0; i < sizes.Length - 1; i++)
-        {
-            layers.Add(((2 * i).ToString(System.Globalization.CultureInfo.InvariantCulture), Linear(sizes[i], sizes[i + 1], dtype: dtype)));
-            if (i < sizes.Length - 2)
-                layers.Add(((2 * i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), Activation(activation)));
-        }
-        var model = Sequential(layers);
-        model.eval();
-        return model;
+        var spec = MlpSpec.Parse($"mlp:{string.Join("-", sizes)}:{activation}");
+        return spec.Build(dtype);
     }
-
-    /// <summary>A module for an activation name.</summary>
-    public static Module<Tensor, Tensor> Activation(string name) => name switch
-    {
-        "relu" => ReLU(),
-        "tanh" => Tanh(),
-        "gelu" => GELU(),
-        "sigmoid" => Sigmoid(),
-        _ => throw new ArgumentException($"Unknown activation '{name}'.", nameof(name)),
-    };
 
     /// <summary>Seeded Gaussian blobs: n points in d dimensions, one blob per class (labels Int64).</summary>
     public static (Tensor X, Tensor Y) Blobs(int n, int d, int classes, long seed, double spread = 1.0, ScalarType dtype = ScalarType.Float64)
