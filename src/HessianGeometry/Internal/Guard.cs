@@ -39,6 +39,22 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(name, value, $"{name} must lie in [{min}, {max}] but was {value}. {fix ?? string.Empty}".TrimEnd());
     }
 
+    public static void Finite(double value, string name, string? fix = null)
+    {
+        if (!double.IsFinite(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number but was {value}. {fix ?? "Pass a finite value."}");
+    }
+
+    /// <summary>A non-empty square floating-point matrix (shape [p, p]).</summary>
+    public static void SquareMatrix(Tensor? tensor, string name)
+    {
+        Valid(tensor, name);
+        if (tensor!.dim() != 2 || tensor.shape[0] != tensor.shape[1] || tensor.shape[0] == 0)
+            throw new ArgumentException($"{name} must be a square matrix with at least one row but has shape {Shape(tensor)}. Pass the dense p×p matrix.", name);
+        if (!tensor.is_floating_point())
+            throw new ArgumentException($"{name} must be floating point but has dtype {tensor.dtype}. Convert it with .to(ScalarType.Float64).", name);
+    }
+
     public static void Valid(Tensor? tensor, string name)
     {
         if (tensor is null)

@@ -139,7 +139,7 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         using var _ = no_grad();
         var total = 0.0;
         foreach (var (x, y) in data.Batches())
-            total += loss.Sum(Forward(x), PrepareTargets(y)).item<double>();
+            total += loss.Sum(Forward(x), PrepareTargets(y)).to(ScalarType.Float64).item<double>();
         return total / SampleCount;
     }
 
