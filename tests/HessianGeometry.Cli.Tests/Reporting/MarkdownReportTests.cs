@@ -53,14 +53,6 @@ public sealed class MarkdownReportTests
     public void Write_WithEverySectionSet_ShowsTheKeyNumbers(string expected) => Assert.Contains(expected, Full, StringComparison.Ordinal);
 
     [Fact]
-    public void Write_DumpsForInspection_WhenAsked()
-    {
-        // Not a check: HG_KEEP_PLOTS=1 keeps the rendered report for a person to read.
-        if (Environment.GetEnvironmentVariable("HG_KEEP_PLOTS") == "1")
-            File.WriteAllText(Path.Combine(Path.GetTempPath(), "hg-report.md"), Full);
-    }
-
-    [Fact]
     public void Write_ShowsTheMarginPointsWithTheirInputIndices()
     {
         var report = SampleReports.Full();
