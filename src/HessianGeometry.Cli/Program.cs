@@ -1,0 +1,30 @@
+using System.CommandLine;
+using HessianGeometry.Cli.Datasets;
+using Spectre.Console;
+
+namespace HessianGeometry.Cli;
+
+/// <summary>Entry point of the hessian-geometry tool. The analysis commands (demo, analyze) are added by the command wiring.</summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Hessian geometry of trained networks: eigenvalues, trace, spectral density, decision-boundary alignment, complexity and margin.");
+
+        var datasets = new Command("datasets", "List the built-in data sets.");
+        datasets.SetAction(_ =>
+        {
+            var table = new Table().AddColumns("name", "n", "d", "classes");
+            foreach (var name in BuiltInDatasets.Names)
+            {
+                using var data = BuiltInDatasets.Load(name, seed: 0);
+                table.AddRow(name, data.Count.ToString(), data.Dimension.ToString(), data.Classes.ToString());
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        root.Subcommands.Add(datasets);
+
+        return root.Parse(args).Invoke();
+    }
+}
