@@ -1,0 +1,198 @@
+using HessianGeometry.Operators;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Module = TorchSharp.torch.nn.Module;
+
+namespace HessianGeometry.Geometry;
+
+/// <summary>
+/// The closed-form per-sample quantities of a plain <c>Sequential</c> chain of Linear layers and per-sample,
+/// parameter-free modules (elementwise activations, eval-mode dropout, flatten, softmax over features).
+/// </summary>
+/// <remarks>
+/// For a Linear layer z = W a + b the per-sample gradient of ℓ_j is ∂ℓ_j/∂W = δ_j a_jᵀ and ∂ℓ_j/∂b = δ_j, where a_j is
+/// the layer input and δ_j = ∂(Σ_i ℓ_i)/∂z_j (rows do not mix, so row j of the batch gradient is sample j's own).
+/// Hence ‖g_j‖² = Σ_layers ‖δ_j‖²(‖a_j‖² + 1) and ⟨g_j, v⟩ = Σ_layers (δ_jᵀ V_W a_j + δ_jᵀ v_b): one forward and one
+/// backward per batch give all n norms and all n·k directional derivatives. The layer inputs and outputs are captured
+/// with forward hooks while <see cref="LossHessianOperator.Forward"/> runs, so a float64 analysis of a float32 model
+/// sees the float64 twins.
+/// </remarks>
+internal sealed class LinearChain
+{
+    private readonly Slot[] slots;
+
+    private LinearChain(Slot[] slots) => this.slots = slots;
+
+    /// <summary>The chain of a model that qualifies, or null (then the caller falls back to per-sample autograd).</summary>
+    public static LinearChain? TryCreate(LossHessianOperator op)
+    {
+        if (op.Model is not Sequential sequential)
+            return null;
+        var leaves = new List<Module>();
+        if (!Flatten(sequential, leaves))
+            return null;
+        var offsets = new Dictionary<Tensor, long>(ReferenceEqualityComparer.Instance);
+        long offset = 0;
+        foreach (var t in op.Parameters.Tensors)
+        {
+            offsets[t] = offset;
+            offset += t.numel();
+        }
+        var seen = new HashSet<Module>(ReferenceEqualityComparer.Instance);
+        var result = new List<Slot>();
+        var matched = 0;
+        foreach (var leaf in leaves)
+        {
+            // A module used twice shares its weights between two places: its gradient is a sum the formulas miss.
+            if (!seen.Add(leaf))
+                return null;
+            if (leaf is Linear linear)
+            {
+                long? w = linear.weight is { } weight && offsets.TryGetValue(weight, out var wo) ? wo : null;
+                long? b = linear.bias is { } bias && offsets.TryGetValue(bias, out var bo) ? bo : null;
+                matched += (w is null ? 0 : 1) + (b is null ? 0 : 1);
+                if (w is not null || b is not null)
+                    result.Add(new Slot(linear, linear.in_features, linear.out_features, w, b));
+            }
+            else if (!IsPerSampleWithoutParameters(leaf))
+            {
+                return null;
+            }
+        }
+        // Every selected parameter must belong to one of the chain's Linear layers.
+        return matched == op.Parameters.Tensors.Count && result.Count > 0 ? new LinearChain(result.ToArray()) : null;
+    }
+
+    /// <summary>
+    /// One forward and one backward over a batch. Returns null when a runtime condition fails (a Linear layer that did
+    /// not see a [b, in] input exactly once); the caller then falls back.
+    /// </summary>
+    /// <param name="op">The operator.</param>
+    /// <param name="inputs">The prepared batch [b, ...].</param>
+    /// <param name="labels">Prepared labels for the batch, or null for ŷ.</param>
+    /// <param name="wantNorms">Compute ‖g_j‖.</param>
+    /// <param name="directions">Directions [p, k] in the analysis dtype, or null.</param>
+    public BatchQuantities? Run(LossHessianOperator op, Tensor inputs, Tensor? labels, bool wantNorms, Tensor? directions)
+    {
+        var b = inputs.shape[0];
+        var captured = new List<(Tensor Input, Tensor Output)>[slots.Length];
+        var removers = new List<nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>.HookRemover>();
+        Tensor output;
+        try
+        {
+            for (var s = 0; s < slots.Length; s++)
+            {
+                var list = captured[s] = [];
+                removers.Add(slots[s].Layer.register_forward_hook((_, input, z) =>
+                {
+                    // Sequential disposes intermediate outputs, so keep an alias of the input. The layer hands a clone of z
+                    // downstream so that an in-place activation cannot overwrite the z we differentiate against.
+                    list.Add((input.alias(), z));
+                    return z.clone();
+                }));
+            }
+            output = op.Forward(inputs);
+        }
+        finally
+        {
+            foreach (var r in removers)
+                r.remove();
+        }
+        ReinforcingLoss.CheckOutput(output, b);
+        for (var s = 0; s < slots.Length; s++)
+        {
+            if (captured[s].Count != 1 || captured[s][0].Input.dim() != 2 || captured[s][0].Input.shape[0] != b)
+                return null;
+        }
+        var (classes, gaps) = ReinforcingLoss.Predictions(output);
+        var losses = ReinforcingLoss.PerSample(op, output, ReinforcingLoss.Targets(output, labels));
+        var outputs = captured.Select(c => c[0].Output).ToList();
+        var deltas = torch.autograd.grad([losses.sum()], outputs, allow_unused: true);
+
+        Tensor? squaredNorms = wantNorms ? zeros(b, dtype: op.DType, device: op.Device) : null;
+        Tensor? products = directions is null ? null : zeros(b, directions.shape[1], dtype: op.DType, device: op.Device);
+        for (var s = 0; s < slots.Length; s++)
+        {
+            if (deltas[s] is null || deltas[s].IsInvalid)
+                continue;
+            var slot = slots[s];
+            var delta = deltas[s];
+            var a = captured[s][0].Input.detach();
+            if (squaredNorms is not null)
+            {
+                var deltaSq = delta.square().sum(dim: 1);
+                if (slot.WeightOffset is not null)
+                    squaredNorms.add_(deltaSq * a.square().sum(dim: 1));
+                if (slot.BiasOffset is not null)
+                    squaredNorms.add_(deltaSq);
+            }
+            if (products is not null)
+                products.add_(slot.Directional(delta, a, directions!));
+        }
+        return new BatchQuantities(squaredNorms?.sqrt(), products, classes, gaps);
+    }
+
+    private static bool Flatten(Sequential sequential, List<Module> leaves)
+    {
+        foreach (var (_, child) in sequential.named_children())
+        {
+            if (child is Sequential nested)
+            {
+                if (!Flatten(nested, leaves))
+                    return false;
+            }
+            else
+            {
+                leaves.Add(child);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Modules whose output row j depends only on input row j and that hold no parameters.</summary>
+    private static bool IsPerSampleWithoutParameters(Module m)
+    {
+        if (m.parameters().Any())
+            return false;
+        return m switch
+        {
+            ReLU or ReLU6 or LeakyReLU or ELU or SELU or CELU or GELU or SiLU or Mish or Sigmoid or Tanh or Softplus or Softsign
+                or Softshrink or Hardshrink or Tanhshrink or Hardtanh or Hardsigmoid or Hardswish or LogSigmoid or Threshold or Identity => true,
+            // Dropout is the identity in eval mode; in training mode it is random and per-sample norms would not match the HVP model.
+            Dropout or AlphaDropout or FeatureAlphaDropout => !m.training,
+            TorchSharp.Modules.Flatten f => f.start_dim >= 1,
+            Softmax s => s.dim >= 1 || s.dim == -1,
+            LogSoftmax s => s.dim >= 1 || s.dim == -1,
+            Softmin s => s.dim >= 1 || s.dim == -1,
+            _ => false,
+        };
+    }
+
+    /// <summary>A Linear layer with at least one selected parameter and where its parameters sit in the flat vector.</summary>
+    private sealed record Slot(Linear Layer, long In, long Out, long? WeightOffset, long? BiasOffset)
+    {
+        /// <summary>δ_jᵀ V_W a_j + δ_jᵀ v_b for all rows j and all k directions: [b, k].</summary>
+        public Tensor Directional(Tensor delta, Tensor a, Tensor directions)
+        {
+            var k = directions.shape[1];
+            var b = delta.shape[0];
+            var result = zeros(b, k, dtype: delta.dtype, device: delta.device);
+            if (WeightOffset is { } w)
+            {
+                // V_W[o, i, :] for each direction; contract over the smaller of in/out first to keep [b, min(in,out)·k] small.
+                var vw = directions.narrow(0, w, Out * In).view(Out, In, k);
+                if (Out <= In)
+                    result.add_(a.mm(vw.permute(1, 0, 2).reshape(In, Out * k)).view(b, Out, k).mul(delta.unsqueeze(2)).sum(dim: 1));
+                else
+                    result.add_(delta.mm(vw.reshape(Out, In * k)).view(b, In, k).mul(a.unsqueeze(2)).sum(dim: 1));
+            }
+            if (BiasOffset is { } o)
+                result.add_(delta.mm(directions.narrow(0, o, Out)));
+            return result;
+        }
+    }
+}
+
+/// <summary>Per-batch results: ‖g_j‖ [b] and ⟨g_j, v_i⟩ [b, k] when asked for, ŷ_j and the top-1 − top-2 gap.</summary>
+internal sealed record BatchQuantities(Tensor? Norms, Tensor? Products, Tensor Classes, Tensor Gaps);

@@ -1,0 +1,312 @@
+using HessianGeometry.Internal;
+using HessianGeometry.Operators;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Geometry;
+
+/// <summary>
+/// The margin estimate of Sabanayagam, Behrens, Adomaityte, Dawid (2025), "Unveiling the Hessian's Connection to the
+/// Decision Boundary". For an eigenvector v (default v_1): x_t^max and x_t^min are the inputs with the largest and
+/// smallest signed alignment A(x); x_b is an input whose reinforcing gradient is parallel to v, found by minimising
+/// ((g(x)·v)²/‖g(x)‖² − 1)² over x; the margin is min(‖x_t^max − x_b‖, ‖x_t^min − x_b‖).
+/// </summary>
+/// <remarks>
+/// The objective contains g(x) = ∂ℓ/∂θ, so its gradient in x needs a double backward: g is built with
+/// <c>create_graph</c> and <c>retain_graph</c> w.r.t. θ, then differentiated w.r.t. x. The optimiser (Adam or SGD) is
+/// written out on tensors; each step runs in its own dispose scope, so memory does not grow with the step count.
+/// Beyond the paper, the estimate reports the logit gap at x_b and the class change on the segment x_t^max → x_t^min
+/// (by bisection), which check that x_b does lie on the boundary.
+/// </remarks>
+public static class MarginEstimator
+{
+    /// <summary>Estimates the margin along one eigenvector.</summary>
+    /// <param name="op">The loss-Hessian operator (forward passes and parameters in its analysis dtype).</param>
+    /// <param name="inputs">The inputs the alignment was computed on, [n, ...], n ≥ 2.</param>
+    /// <param name="alignment">Their alignment with the eigenvectors (from <see cref="AlignmentAnalyzer.Compute"/>).</param>
+    /// <param name="eigenvector">v, shape [p] (or [p, 1]): column <see cref="MarginOptions.EigenvectorIndex"/> of the eigenvectors behind <paramref name="alignment"/>.</param>
+    /// <param name="options">Optimiser settings (default: Adam with early stopping; <see cref="MarginOptions.PaperPreset"/> for the paper's).</param>
+    /// <param name="cancellationToken">Checked once per optimisation step.</param>
+    public static MarginEstimate Estimate(LossHessianOperator op, Tensor inputs, AlignmentResult alignment, Tensor eigenvector,
+        MarginOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ReinforcingLoss.CheckOperator(op);
+        Guard.NotNull(alignment, nameof(alignment));
+        Guard.Valid(alignment.Alignment, "alignment.Alignment");
+        options ??= new MarginOptions();
+        CheckOptions(options, alignment.EigenvectorCount);
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        var x = ReinforcingLoss.PrepareInputs(op, inputs, nameof(inputs));
+        var n = x.shape[0];
+        if (n < 2)
+            throw new ArgumentException($"The margin needs at least two inputs (x_t^max and x_t^min) but got {n}.", nameof(inputs));
+        if (alignment.InputCount != n)
+            throw new ArgumentException($"The alignment covers {alignment.InputCount} inputs but {n} were passed. Pass the same inputs the alignment was computed on.", nameof(alignment));
+        var v = PrepareEigenvector(op, eigenvector);
+        ReinforcingLoss.CheckOutput(ForwardNoGrad(op, x.narrow(0, 0, 1)), 1);
+
+        var column = alignment.Alignment.select(1, options.EigenvectorIndex).to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var maxIndex = ArgExtreme(column, largest: true);
+        var minIndex = ArgExtreme(column, largest: false);
+        var xMax = x.narrow(0, maxIndex, 1);
+        var xMin = x.narrow(0, minIndex, 1);
+
+        Tensor? best = null;
+        var bestCosineSquared = double.NegativeInfinity;
+        var bestSteps = 0;
+        for (var r = 0; r < options.Restarts; r++)
+        {
+            using var restartScope = NewDisposeScope();
+            var start = StartPoint(xMax, xMin, options, r);
+            var (point, cosineSquared, steps) = Optimise(op, start, v, options, cancellationToken);
+            if (cosineSquared > bestCosineSquared)
+            {
+                best?.Dispose();
+                best = point.MoveToOuterDisposeScope();
+                bestCosineSquared = cosineSquared;
+                bestSteps = steps;
+            }
+        }
+
+        var (finalCosineSquared, _) = Evaluate(op, best!, v, MarginObjective.Paper);
+        var (_, gaps) = ReinforcingLoss.Predictions(ForwardNoGrad(op, best!));
+        var boundary = ToArray(best!);
+        var maxPoint = ToArray(xMax);
+        var minPoint = ToArray(xMin);
+        var margin = Math.Min(Distance(maxPoint, boundary), Distance(minPoint, boundary));
+        var bisection = Bisect(op, xMax, xMin, options.BisectionSteps);
+        return new MarginEstimate(
+            margin,
+            boundary,
+            maxPoint,
+            minPoint,
+            maxIndex,
+            minIndex,
+            Math.Sqrt(Math.Clamp(finalCosineSquared, 0, 1)),
+            gaps.to(ScalarType.Float64).item<double>(),
+            Math.Pow(finalCosineSquared - 1, 2),
+            bestSteps,
+            bisection,
+            bisection is null ? null : Distance(bisection, boundary));
+    }
+
+    /// <summary>
+    /// One optimisation run from <paramref name="start"/>. Returns the best point seen (by c²), its c², and the number of
+    /// update steps taken.
+    /// </summary>
+    private static (Tensor Point, double CosineSquared, int Steps) Optimise(LossHessianOperator op, Tensor start, Tensor v, MarginOptions options,
+        CancellationToken cancellationToken)
+    {
+        var x = start.detach().clone();
+        var best = x.clone();
+        var bestCosineSquared = double.NegativeInfinity;
+        var m = zeros_like(x);
+        var s = zeros_like(x);
+        var lr = options.LearningRate;
+        var plateauBest = double.PositiveInfinity;
+        var sinceImprovement = 0;
+        var steps = 0;
+        const double beta1 = 0.9, beta2 = 0.999, adamEpsilon = 1e-8;
+        for (var t = 1; t <= options.MaxSteps; t++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // MultiStepLR semantics: after LearningRateDecayStep completed steps the rate is multiplied once.
+            if (options.LearningRateDecayStep is { } decayStep && t - 1 == decayStep)
+                lr *= options.LearningRateDecayFactor;
+            using var step = NewDisposeScope();
+            var (cosineSquared, objective, gradient) = EvaluateWithGradient(op, x, v, options.Objective);
+            if (cosineSquared > bestCosineSquared)
+            {
+                bestCosineSquared = cosineSquared;
+                best.copy_(x);
+            }
+            if (options.EarlyStopping && objective <= options.ObjectiveTolerance)
+                break;
+            using (no_grad())
+            {
+                if (options.WeightDecay > 0)
+                    gradient = gradient + options.WeightDecay * x;
+                if (options.Optimizer == MarginOptimizer.Sgd)
+                {
+                    x.sub_(gradient * lr);
+                }
+                else
+                {
+                    m.mul_(beta1).add_(gradient * (1 - beta1));
+                    s.mul_(beta2).add_(gradient.square() * (1 - beta2));
+                    var mHat = m / (1 - Math.Pow(beta1, t));
+                    var sHat = s / (1 - Math.Pow(beta2, t));
+                    x.sub_(mHat / (sHat.sqrt() + adamEpsilon) * lr);
+                }
+            }
+            steps = t;
+            if (options.EarlyStopping)
+            {
+                if (objective < plateauBest * (1 - 1e-3))
+                {
+                    plateauBest = objective;
+                    sinceImprovement = 0;
+                }
+                else if (++sinceImprovement >= options.Patience)
+                {
+                    lr *= 0.5;
+                    sinceImprovement = 0;
+                    if (lr < options.MinLearningRateRatio * options.LearningRate)
+                        break;
+                }
+            }
+        }
+        // The last update has not been evaluated yet.
+        using (NewDisposeScope())
+        {
+            var (last, _) = Evaluate(op, x, v, options.Objective);
+            if (last > bestCosineSquared)
+            {
+                bestCosineSquared = last;
+                best.copy_(x);
+            }
+        }
+        return (best, bestCosineSquared, steps);
+    }
+
+    private static (double CosineSquared, double Objective, Tensor Gradient) EvaluateWithGradient(LossHessianOperator op, Tensor x, Tensor v, MarginObjective objective)
+    {
+        var leaf = x.detach().requires_grad_(true);
+        var (cosineSquared, value) = CosineSquared(op, leaf, v, differentiable: true);
+        var descended = Descended(value, objective);
+        Tensor gradient;
+        if (descended.requires_grad)
+        {
+            var grads = torch.autograd.grad([descended], [leaf], allow_unused: true);
+            gradient = grads[0] is null || grads[0].IsInvalid ? zeros_like(x) : grads[0];
+        }
+        else
+        {
+            gradient = zeros_like(x);
+        }
+        return (cosineSquared, descended.item<double>(), gradient.detach());
+    }
+
+    private static (double CosineSquared, double Objective) Evaluate(LossHessianOperator op, Tensor x, Tensor v, MarginObjective objective)
+    {
+        using var scope = NewDisposeScope();
+        var (cosineSquared, value) = CosineSquared(op, x.detach(), v, differentiable: false);
+        return (cosineSquared, Descended(value, objective).item<double>());
+    }
+
+    /// <summary>
+    /// c²(x) = ⟨g(x), v⟩² / ‖g(x)‖² for unit v. When <paramref name="differentiable"/>, g is built with create_graph so that
+    /// the value carries its graph back to x (which must then require grad).
+    /// </summary>
+    private static (double CosineSquared, Tensor Value) CosineSquared(LossHessianOperator op, Tensor x, Tensor v, bool differentiable)
+    {
+        var output = op.Forward(x);
+        ReinforcingLoss.CheckOutput(output, 1);
+        var loss = ReinforcingLoss.PerSample(op, output, ReinforcingLoss.Targets(output, null)).sum();
+        var g = ReinforcingLoss.FlatGradient(op, loss, createGraph: differentiable);
+        var tiny = op.DType == ScalarType.Float32 ? 1e-30 : 1e-300;
+        var value = g.dot(v).square() / g.dot(g).clamp_min(tiny);
+        return (value.item<double>(), value);
+    }
+
+    private static Tensor Descended(Tensor cosineSquared, MarginObjective objective) => objective switch
+    {
+        MarginObjective.Paper => (cosineSquared - 1).square(),
+        _ => 1 - cosineSquared,
+    };
+
+    private static Tensor StartPoint(Tensor xMax, Tensor xMin, MarginOptions options, int restart)
+    {
+        var d = xMax.numel();
+        var generator = RandomVectors.CreateGenerator(options.Seed + restart);
+        if (options.Start == MarginStart.StandardNormal)
+            return RandomVectors.Gaussian(d, null, generator, xMax.dtype, xMax.device).view(xMax.shape);
+        var midpoint = (xMax + xMin) / 2;
+        if (restart == 0)
+            return midpoint;
+        var scale = options.StartSpread * (xMax - xMin).to(ScalarType.Float64).norm().item<double>() / Math.Sqrt(d);
+        return midpoint + scale * RandomVectors.Gaussian(d, null, generator, xMax.dtype, xMax.device).view(xMax.shape);
+    }
+
+    /// <summary>The point where the predicted class changes on the segment from x_t^max to x_t^min, or null.</summary>
+    private static double[]? Bisect(LossHessianOperator op, Tensor xMax, Tensor xMin, int steps)
+    {
+        using var scope = NewDisposeScope();
+        var classAtMax = PredictedClass(op, xMax);
+        if (classAtMax == PredictedClass(op, xMin))
+            return null;
+        double lo = 0, hi = 1;
+        for (var i = 0; i < steps; i++)
+        {
+            using var step = NewDisposeScope();
+            var mid = (lo + hi) / 2;
+            if (PredictedClass(op, xMax + mid * (xMin - xMax)) == classAtMax)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        return ToArray(xMax + (lo + hi) / 2 * (xMin - xMax));
+    }
+
+    private static long PredictedClass(LossHessianOperator op, Tensor x) => ForwardNoGrad(op, x).argmax(1).item<long>();
+
+    private static Tensor ForwardNoGrad(LossHessianOperator op, Tensor x)
+    {
+        using var _ = no_grad();
+        return op.Forward(x);
+    }
+
+    private static Tensor PrepareEigenvector(LossHessianOperator op, Tensor eigenvector)
+    {
+        Guard.Valid(eigenvector, nameof(eigenvector));
+        var p = op.Dimension;
+        var column = eigenvector.dim() == 2 && eigenvector.shape[1] == 1 ? eigenvector.reshape(-1) : eigenvector;
+        if (column.dim() != 1 || column.shape[0] != p)
+            throw new ArgumentException($"eigenvector must have shape [{p}] (one entry per parameter) but has shape {Guard.Shape(eigenvector)}. Pass one column of the eigenvector matrix, e.g. vectors[.., 0].", nameof(eigenvector));
+        var v = ReinforcingLoss.PrepareDirections(op, column.unsqueeze(1), nameof(eigenvector)).squeeze(1);
+        var norm = v.norm().item<double>();
+        if (!(norm > 0))
+            throw new ArgumentException("eigenvector is zero; pass a non-zero eigenvector.", nameof(eigenvector));
+        return v / norm;
+    }
+
+    private static void CheckOptions(MarginOptions options, int eigenvectorCount)
+    {
+        Guard.Positive(options.LearningRate, "MarginOptions.LearningRate", "Pass e.g. 0.01.");
+        Guard.NonNegative(options.WeightDecay, "MarginOptions.WeightDecay");
+        Guard.Positive(options.MaxSteps, "MarginOptions.MaxSteps", "Pass e.g. 5000.");
+        Guard.Positive(options.Restarts, "MarginOptions.Restarts", "Pass at least 1.");
+        Guard.Positive(options.Patience, "MarginOptions.Patience", "Pass e.g. 50.");
+        Guard.Positive(options.LearningRateDecayFactor, "MarginOptions.LearningRateDecayFactor", "Pass e.g. 0.1.");
+        Guard.NonNegative(options.ObjectiveTolerance, "MarginOptions.ObjectiveTolerance");
+        Guard.NonNegative(options.StartSpread, "MarginOptions.StartSpread");
+        Guard.InRange(options.BisectionSteps, 0, 1000, "MarginOptions.BisectionSteps", "60 steps already resolve the segment to 2⁻⁶⁰ of its length.");
+        if (!(options.MinLearningRateRatio > 0 && options.MinLearningRateRatio <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.MinLearningRateRatio, $"MarginOptions.MinLearningRateRatio must lie in (0, 1] but was {options.MinLearningRateRatio}. Pass e.g. 1e-4.");
+        if (options.LearningRateDecayStep is { } decay)
+            Guard.Positive(decay, "MarginOptions.LearningRateDecayStep", "Pass the step after which the rate decays, or null for none.");
+        Guard.InRange(options.EigenvectorIndex, 0, eigenvectorCount - 1, "MarginOptions.EigenvectorIndex", $"The alignment has {eigenvectorCount} eigenvector column(s).");
+    }
+
+    private static int ArgExtreme(double[] values, bool largest)
+    {
+        var index = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (largest ? values[i] > values[index] : values[i] < values[index])
+                index = i;
+        }
+        return index;
+    }
+
+    private static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().contiguous().reshape(-1).data<double>().ToArray();
+
+    private static double Distance(double[] a, double[] b)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < a.Length; i++)
+            sum += (a[i] - b[i]) * (a[i] - b[i]);
+        return Math.Sqrt(sum);
+    }
+}

@@ -1,0 +1,123 @@
+using HessianGeometry.Internal;
+using HessianGeometry.Operators;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Geometry;
+
+/// <summary>
+/// The per-sample loss behind a reinforcing gradient, ℓ(θ; x, t) with t = ŷ = argmax f_θ(x) (or a given label), and
+/// the checks that must pass before anything is differentiated.
+/// </summary>
+internal static class ReinforcingLoss
+{
+    /// <summary>‖g(x)‖ at or below this counts as zero: the alignment is then defined as 0.</summary>
+    public const double ZeroGradientNorm = 1e-20;
+
+    public static void CheckOperator(LossHessianOperator op)
+    {
+        Guard.NotNull(op, nameof(op));
+        if (!op.LossFunction.HasPerSampleForm)
+        {
+            throw new ArgumentException(
+                $"The loss '{op.LossFunction.Name}' reduces over the batch ({op.LossFunction.Reduction}), so per-sample reinforcing gradients do not exist. " +
+                "Build the operator with a loss that returns one value per sample (LossReduction.None).", nameof(op));
+        }
+    }
+
+    /// <summary>Validates inputs [n, ...] (n ≥ 1, finite) and converts them to the analysis dtype and device.</summary>
+    public static Tensor PrepareInputs(LossHessianOperator op, Tensor inputs, string name)
+    {
+        Guard.Valid(inputs, name);
+        if (inputs.dim() == 0 || inputs.shape[0] == 0)
+            throw new ArgumentException($"{name} must have shape [n, ...] with n ≥ 1 but has shape {Guard.Shape(inputs)}. Pass the inputs rows first.", name);
+        Guard.AllFinite(inputs, name, "Clean the inputs before the analysis.");
+        return op.PrepareInputs(inputs.detach());
+    }
+
+    /// <summary>Validates labels against n and the class count; returns them on the analysis device (null stays null).</summary>
+    public static Tensor? PrepareLabels(LossHessianOperator op, Tensor? labels, long n, long classes, string name)
+    {
+        if (labels is null)
+            return null;
+        Guard.Valid(labels, name);
+        if (labels.dim() == 0 || labels.shape[0] != n)
+            throw new ArgumentException($"{name} has shape {Guard.Shape(labels)} but there are {n} inputs. Pass one label per input.", name);
+        if (op.LossFunction.UsesClassTargets || (labels.dtype == ScalarType.Int64 && labels.dim() == 1))
+            ModelChecks.ClassIndices(labels, classes, name, op.LossFunction.Name);
+        return op.PrepareTargets(labels.detach());
+    }
+
+    /// <summary>Runs one input row through the model without autograd to learn C, the number of classes.</summary>
+    public static long ClassCount(LossHessianOperator op, Tensor preparedInputs)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var output = op.Forward(preparedInputs.narrow(0, 0, 1));
+        CheckOutput(output, 1);
+        return output.shape[1];
+    }
+
+    /// <summary>The model output must be [b, C] logits with C ≥ 2 so that ŷ and the logit gap exist.</summary>
+    public static void CheckOutput(Tensor output, long rows)
+    {
+        if (output.dim() != 2 || output.shape[0] != rows || output.shape[1] < 2)
+        {
+            throw new ArgumentException(
+                $"The decision-boundary geometry needs a classifier with outputs of shape [b, C], C ≥ 2, but the model returned {Guard.Shape(output)} for {rows} inputs. " +
+                "Flatten the output to [b, C]; for a single-logit binary model output the two logits [−z/2, z/2].");
+        }
+    }
+
+    /// <summary>
+    /// The targets t of the reinforcing loss for one batch: the given labels, or ŷ = argmax of the (detached) output.
+    /// </summary>
+    public static Tensor Targets(Tensor output, Tensor? labels) =>
+        labels ?? output.detach().argmax(1);
+
+    /// <summary>ℓ_j(θ; x_j, t_j), shape [b]. For MSE with class targets the target is one-hot(t).</summary>
+    public static Tensor PerSample(LossHessianOperator op, Tensor output, Tensor targets)
+    {
+        var losses = op.LossFunction.PerSample(output, targets);
+        if (losses.dim() != 1 || losses.shape[0] != output.shape[0])
+            throw new InvalidOperationException($"The loss '{op.LossFunction.Name}' returned shape {Guard.Shape(losses)} for a batch of {output.shape[0]}; per-sample geometry needs one loss value per sample, shape [b].");
+        if (!losses.requires_grad)
+            throw new InvalidOperationException("The loss does not depend on any selected parameter (it does not require grad). Check the parameter selection and that the model is not run under no_grad.");
+        return losses;
+    }
+
+    /// <summary>Top-1 class and top-1 minus top-2 output of each row.</summary>
+    public static (Tensor Classes, Tensor Gaps) Predictions(Tensor output)
+    {
+        var (values, indices) = output.detach().topk(2, dim: 1);
+        return (indices.select(1, 0), values.select(1, 0) - values.select(1, 1));
+    }
+
+    /// <summary>Gradients w.r.t. all analysis parameters, flattened; parameters the loss does not use contribute zeros.</summary>
+    public static Tensor FlatGradient(LossHessianOperator op, Tensor scalar, bool createGraph)
+    {
+        var parameters = op.AnalysisParameters.Tensors;
+        var grads = torch.autograd.grad([scalar], parameters.ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+        var parts = new Tensor[grads.Count];
+        for (var i = 0; i < grads.Count; i++)
+            parts[i] = grads[i] is null || grads[i].IsInvalid ? zeros_like(parameters[i]) : grads[i];
+        return op.AnalysisParameters.Flatten(parts);
+    }
+
+    /// <summary>Directions [p, k] in any floating dtype, validated and converted to the analysis dtype and device.</summary>
+    public static Tensor PrepareDirections(LossHessianOperator op, Tensor directions, string name)
+    {
+        Guard.Valid(directions, name);
+        if (directions.dim() != 2 || directions.shape[0] != op.Dimension || directions.shape[1] < 1)
+            throw new ArgumentException($"{name} must have shape [{op.Dimension}, k] (one column per direction, p = {op.Dimension} parameters) but has shape {Guard.Shape(directions)}.", name);
+        if (!directions.is_floating_point())
+            throw new ArgumentException($"{name} has dtype {directions.dtype}; pass floating-point directions (eigenvectors come as Float64).", name);
+        Guard.AllFinite(directions, name, "Pass finite directions.");
+        var d = directions.detach();
+        if (d.dtype != op.DType)
+            d = d.to(op.DType);
+        if (!Guard.SameDevice(d.device, op.Device))
+            d = d.to(op.Device);
+        return d.contiguous();
+    }
+}
