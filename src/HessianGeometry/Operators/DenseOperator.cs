@@ -25,8 +25,8 @@ public sealed class DenseOperator : LinearOperator, IDisposable
         {
             using var scope = NewDisposeScope();
             var tol = matrix.dtype == ScalarType.Float64 ? 1e-10 : 1e-5;
-            var scale = Math.Max(matrix.abs().max().item<double>(), double.Epsilon);
-            var asym = (matrix - matrix.T).abs().max().item<double>();
+            var scale = Math.Max(matrix.abs().max().to(ScalarType.Float64).item<double>(), double.Epsilon);
+            var asym = (matrix - matrix.T).abs().max().to(ScalarType.Float64).item<double>();
             if (asym > tol * scale)
                 throw new ArgumentException($"matrix is declared symmetric but max|A − Aᵀ| = {asym:G3} exceeds {tol:G1}·max|A|. Symmetrise it with (A + Aᵀ)/2 or pass symmetric: false.", nameof(matrix));
         }
