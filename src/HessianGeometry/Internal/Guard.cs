@@ -103,6 +103,38 @@ internal static class Guard
             throw new ArithmeticException($"{what} contains NaN or Inf. {fix}");
     }
 
+    public static void Defined<TEnum>(TEnum value, string name) where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be one of {string.Join(", ", Enum.GetNames<TEnum>())} but was {value}.");
+    }
+
+    /// <summary>
+    /// Eigen-solver start vectors: shape [p] or [p, k], floating point, finite, and of full column rank
+    /// (σ_min &gt; 1e-10·σ_max), because a rank-deficient start block cannot span k directions.
+    /// </summary>
+    public static void StartVectors(Tensor? vectors, long dimension, int count, string name)
+    {
+        if (vectors is null)
+            return;
+        Valid(vectors, name);
+        var shapeOk = (vectors.dim() == 1 && vectors.shape[0] == dimension)
+            || (vectors.dim() == 2 && vectors.shape[0] == dimension && vectors.shape[1] == count);
+        if (!shapeOk)
+            throw new ArgumentException($"{name} must have shape [{dimension}] or [{dimension}, {count}] but has shape {Shape(vectors)}. Pass one vector, or one column per wanted eigenpair.", name);
+        if (!vectors.is_floating_point())
+            throw new ArgumentException($"{name} must be floating point but has dtype {vectors.dtype}. Convert it with .to(ScalarType.Float64).", name);
+        using var scope = NewDisposeScope();
+        var block = vectors.detach().to(ScalarType.Float64).cpu().reshape(dimension, -1);
+        if (!torch.isfinite(block).all().item<bool>())
+            throw new ArgumentException($"{name} contains NaN or Inf. Pass finite start vectors (or none).", name);
+        var gramEigenvalues = torch.linalg.eigvalsh(block.T.mm(block));
+        var largest = gramEigenvalues.max().item<double>();
+        var smallest = gramEigenvalues.min().item<double>();
+        if (!(largest > 0) || smallest <= 1e-20 * largest)
+            throw new ArgumentException($"{name} is rank-deficient (σ_min/σ_max = {Math.Sqrt(Math.Max(smallest, 0) / Math.Max(largest, double.Epsilon)):G3}): its columns do not span {block.shape[1]} directions. Pass linearly independent, non-zero start vectors (or none).", name);
+    }
+
     public static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
 
     public static string Bytes(double bytes)

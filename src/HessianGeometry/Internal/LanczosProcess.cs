@@ -11,7 +11,12 @@ namespace HessianGeometry.Internal;
 /// <param name="Residual">β_m: the norm of the part of A q_m outside the Krylov space.</param>
 /// <param name="NextVector">q_{m+1} (float64, [p]) when β_m &gt; 0, else null; used by restarts.</param>
 /// <param name="Breakdowns">How many times an invariant subspace was hit and a fresh orthogonal vector was drawn.</param>
-internal sealed record LanczosDecomposition(double[] Alpha, double[] Beta, Tensor Basis, double Residual, Tensor? NextVector, int Breakdowns);
+/// <param name="Products">
+/// When asked for, the raw products A·q_j in float64, shape [p, m] (owned by the caller). Ritz residuals formed from them,
+/// ‖(AQ)y − θ·Qy‖, are true residuals: they do not rely on the Lanczos relation, so they also see rounding and asymmetry.
+/// </param>
+internal sealed record LanczosDecomposition(double[] Alpha, double[] Beta, Tensor Basis, double Residual, Tensor? NextVector, int Breakdowns,
+    Tensor? Products = null);
 
 /// <summary>
 /// The Lanczos three-term recurrence with full reorthogonalisation ("twice is enough", Giraud et al. 2005), always in
@@ -31,8 +36,14 @@ internal static class LanczosProcess
     /// <param name="generator">Draws the fresh vectors after a breakdown.</param>
     /// <param name="cancellationToken">Checked once per step.</param>
     /// <param name="lockedBasis">Optional float64 columns [p, r] to stay orthogonal to (thick restarts, deflation).</param>
+    /// <param name="recordProducts">Keep every A·q_j (float64) in <see cref="LanczosDecomposition.Products"/>.</param>
+    /// <param name="afterStep">
+    /// Called after each step that did not break down with (α_1..α_j, β_1..β_{j−1}, β_j); returning true stops the run
+    /// there, with β_j as the residual and q_{j+1} as the next vector (eigen-solvers stop as soon as the Ritz pairs converge).
+    /// </param>
     public static LanczosDecomposition Run(ILinearOperator op, Tensor start, int steps, bool restartOnBreakdown, Generator generator,
-        CancellationToken cancellationToken, Tensor? lockedBasis = null)
+        CancellationToken cancellationToken, Tensor? lockedBasis = null, bool recordProducts = false,
+        Func<IReadOnlyList<double>, IReadOnlyList<double>, double, bool>? afterStep = null)
     {
         var p = op.Dimension;
         if (steps < 1 || steps > p)
@@ -40,6 +51,7 @@ internal static class LanczosProcess
         using var scope = NewDisposeScope();
         var device = op.Device;
         var basis = zeros(p, steps, dtype: ScalarType.Float64, device: device);
+        var products = recordProducts ? zeros(p, steps, dtype: ScalarType.Float64, device: device) : null;
         var alpha = new List<double>(steps);
         var beta = new List<double>(steps);
         var breakdowns = 0;
@@ -58,6 +70,7 @@ internal static class LanczosProcess
             using var stepScope = NewDisposeScope();
             basis[.., j].copy_(q);
             var w = op.Apply(q.to(op.DType)).to(ScalarType.Float64);
+            products?[.., j].copy_(w);
             var a = w.dot(q).item<double>();
             alpha.Add(a);
             // Full reorthogonalisation, twice, replaces the three-term subtraction and keeps Q orthonormal to rounding.
@@ -75,8 +88,8 @@ internal static class LanczosProcess
                 {
                     residual = 0;
                     var used = j + 1;
-                    var trimmed = basis.narrow(1, 0, used).clone();
-                    return new LanczosDecomposition(alpha.ToArray(), beta.ToArray(), trimmed.MoveToOuterDisposeScope(), 0, null, breakdowns);
+                    return new LanczosDecomposition(alpha.ToArray(), beta.ToArray(), Escape(basis.narrow(1, 0, used).clone()), 0, null, breakdowns,
+                        products is null ? null : Escape(products.narrow(1, 0, used).clone()));
                 }
                 breakdowns++;
                 w = RandomVectors.Gaussian(p, null, generator, ScalarType.Float64, device);
@@ -87,6 +100,12 @@ internal static class LanczosProcess
                 continue;
             }
             w.div_(b);
+            if (j < steps - 1 && afterStep is not null && afterStep(alpha, beta, b))
+            {
+                var used = j + 1;
+                return new LanczosDecomposition(alpha.ToArray(), beta.ToArray(), Escape(basis.narrow(1, 0, used).clone()), b, Escape(w), breakdowns,
+                    products is null ? null : Escape(products.narrow(1, 0, used).clone()));
+            }
             if (j < steps - 1)
             {
                 beta.Add(b);
@@ -99,8 +118,12 @@ internal static class LanczosProcess
             }
         }
         next?.MoveToOuterDisposeScope();
-        return new LanczosDecomposition(alpha.ToArray(), beta.ToArray(), basis.MoveToOuterDisposeScope(), residual, next, breakdowns);
+        products?.MoveToOuterDisposeScope();
+        return new LanczosDecomposition(alpha.ToArray(), beta.ToArray(), basis.MoveToOuterDisposeScope(), residual, next, breakdowns, products);
     }
+
+    // A tensor made inside the per-step scope must pass two scopes (step, then Run's own) to reach the caller.
+    private static Tensor Escape(Tensor t) => t.MoveToOuterDisposeScope().MoveToOuterDisposeScope();
 
     /// <summary>w ← (I − QQᵀ)² w over the locked columns and the first <paramref name="columns"/> basis columns.</summary>
     public static void Orthogonalise(Tensor w, Tensor? locked, Tensor? basis, int columns)

@@ -1,0 +1,50 @@
+using static TorchSharp.torch;
+
+namespace HessianGeometry.EigenSolvers;
+
+/// <summary>
+/// What an <see cref="IEigenSolver"/> is asked for, in the spirit of scipy's <c>eigsh</c> / <c>lobpcg</c> arguments.
+/// Immutable; checked once when a solve starts.
+/// </summary>
+public sealed record EigenSolverOptions
+{
+    /// <summary>k, the number of eigenpairs wanted: 1 ≤ k &lt; p. For k ≥ p compute the exact Hessian instead.</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>Which end of the spectrum to return.</summary>
+    public SpectrumEnd Which { get; init; } = SpectrumEnd.LargestAlgebraic;
+
+    /// <summary>
+    /// Convergence tolerance on the relative residual ‖Av − λv‖₂ / |λ| of every wanted pair (‖v‖ = 1). When λ ≈ 0
+    /// (|λ| ≤ 1e-8 times the largest |λ| seen) the absolute residual ‖Av − λv‖₂ is used instead. Must be positive.
+    /// </summary>
+    public double Tolerance { get; init; } = 1e-6;
+
+    /// <summary>
+    /// Budget of operator applications (Hessian-vector products; a block of b columns counts b). A solver stops when the
+    /// next product would exceed it and returns what it has with <see cref="EigenResult.Converged"/> = false.
+    /// </summary>
+    public long MaxOperatorApplications { get; init; } = 2000;
+
+    /// <summary>
+    /// Optional start vector(s), shape [p] or [p, k], any floating dtype; they must be finite and (for [p, k]) of full
+    /// column rank. Lanczos starts from their sum, power iteration starts pair i from column i, LOBPCG uses them as its
+    /// initial block. Null draws Gaussian start vectors from <see cref="Seed"/>.
+    /// </summary>
+    public Tensor? StartVectors { get; init; }
+
+    /// <summary>Seeds every random draw (start vectors, fresh vectors after a breakdown): equal seeds give bitwise equal results.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>
+    /// Lanczos only: m, the largest Krylov basis kept between thick restarts (k &lt; m ≤ p). Null picks
+    /// <see cref="Lanczos.DefaultKrylovDimension"/>. Memory is 2·m·p float64 numbers (basis and its products).
+    /// </summary>
+    public int? KrylovDimension { get; init; }
+
+    /// <summary>
+    /// LOBPCG only: an optional preconditioner T applied to the residual block, R ← T(R), for R of shape [p, b] in
+    /// float64 on the operator's device; it must return the same shape. T ≈ (A − σI)⁻¹ speeds convergence; null means T = I.
+    /// </summary>
+    public Func<Tensor, Tensor>? Preconditioner { get; init; }
+}
