@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace HessianGeometry.Cli;
 
-/// <summary>Entry point of the hessian-geometry tool. The analysis commands (demo, analyze) are added by the command wiring.</summary>
+/// <summary>Entry point of the hessian-geometry tool: demo, analyze, datasets.</summary>
 internal static class Program
 {
     public static int Main(string[] args)
@@ -24,6 +24,8 @@ internal static class Program
             return 0;
         });
         root.Subcommands.Add(datasets);
+        root.Subcommands.Add(Commands.DemoCommand.Create());
+        root.Subcommands.Add(Commands.AnalyzeCommand.Create());
 
         return root.Parse(args).Invoke();
     }

@@ -1,0 +1,57 @@
+using HessianGeometry.Analysis;
+using HessianGeometry.Cli.Reporting;
+using HessianGeometry.Plotting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Cli.Commands;
+
+/// <summary>Writes report.json, report.md and the PNG plots into the output folder.</summary>
+internal static class ReportWriter
+{
+    public static IReadOnlyList<string> Write(MinimumReport report, string outDir, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    {
+        Directory.CreateDirectory(outDir);
+        var written = new List<string>();
+        void Add(string name) => written.Add(Path.Combine(outDir, name));
+
+        File.WriteAllText(Path.Combine(outDir, "report.json"), MinimumReportJson.Serialize(report));
+        Add("report.json");
+        File.WriteAllText(Path.Combine(outDir, "report.md"), MarkdownReport.Write(report));
+        Add("report.md");
+        if (report.Eigenvalues is { Length: > 0 } || report.BottomEigenvalues is { Length: > 0 })
+        {
+            ReportPlots.Spectrum(report, Path.Combine(outDir, "spectrum.png"));
+            Add("spectrum.png");
+        }
+        if (report.SpectralDensity is not null)
+        {
+            ReportPlots.Density(report, Path.Combine(outDir, "density.png"));
+            Add("density.png");
+        }
+        if (x.dim() == 2 && x.shape[1] == 2 && report.Alignment is { Length: > 0 } alignment)
+        {
+            var points = Rows(x);
+            var labels = y.to(ScalarType.Int64).data<long>().Select(v => (int)v).ToArray();
+            var predict = Training.ModelPredictor.Classifier(model);
+            var columns = Math.Min(2, alignment[0].Length);
+            for (var i = 0; i < columns; i++)
+            {
+                var name = $"alignment-v{i + 1}.png";
+                ReportPlots.DecisionRegions(points, labels, ReportPlots.AbsAlignment(report, i), predict,
+                    i == 0 ? report.MarginDetails : null, i == 0 ? report.BoundaryPoint : null,
+                    $"Decision regions, training points coloured by |A_{i + 1}(x)|", Path.Combine(outDir, name), $"|A_{i + 1}(x)|");
+                Add(name);
+            }
+        }
+        return written;
+    }
+
+    private static double[][] Rows(Tensor x)
+    {
+        var cpu = x.to(ScalarType.Float64).cpu().contiguous();
+        var d = (int)cpu.shape[1];
+        var flat = cpu.data<double>().ToArray();
+        return Enumerable.Range(0, (int)cpu.shape[0]).Select(i => flat.AsSpan(i * d, d).ToArray()).ToArray();
+    }
+}

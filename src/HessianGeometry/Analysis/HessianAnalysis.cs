@@ -1,0 +1,19 @@
+using HessianGeometry.Internal;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Analysis;
+
+/// <summary>
+/// Entry point of the fluent API:
+/// <c>HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(20).WithTrace().WithAlignment().AnalyzeMinimum()</c>.
+/// </summary>
+public static class HessianAnalysis
+{
+    /// <summary>Starts configuring an analysis of <paramref name="model"/> at its current parameters.</summary>
+    public static HessianAnalysisBuilder For(nn.Module<Tensor, Tensor> model)
+    {
+        Guard.NotNull(model, nameof(model));
+        TorchRuntime.EnsureLoaded();
+        return new HessianAnalysisBuilder(model);
+    }
+}
