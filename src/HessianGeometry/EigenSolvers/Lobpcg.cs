@@ -81,6 +81,7 @@ public sealed class Lobpcg : IEigenSolver
     {
         var op = run.Operator;
         var k = run.Count;
+        cancellationToken.ThrowIfCancellationRequested();
         using var scope = NewDisposeScope();
 
         // Initial block: the user's vectors, padded with seeded Gaussian columns, orthonormalised.

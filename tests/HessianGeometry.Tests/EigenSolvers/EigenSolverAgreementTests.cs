@@ -50,6 +50,33 @@ public sealed class EigenSolverAgreementTests
         (op as IDisposable)?.Dispose();
     }
 
+    /// <summary>
+    /// λ = +5 and −5 lead the spectrum by magnitude. Lanczos (whose Krylov space holds both ends) and LOBPCG (which
+    /// solves both ends) return both; power iteration cannot separate |λ_1| = |λ_2| (the iterate oscillates between the
+    /// two eigenvectors), and must say so rather than return a wrong pair.
+    /// </summary>
+    [Theory]
+    [InlineData("lanczos")]
+    [InlineData("lobpcg")]
+    [InlineData("power")]
+    public void PlusMinusPair_LargestMagnitude(string solverName)
+    {
+        using var scope = NewDisposeScope();
+        var rng = new Random(12);
+        var values = new double[] { 5, -5, 3, -2.5 }.Concat(Enumerable.Range(0, 76).Select(_ => -1 + 2 * rng.NextDouble())).ToArray();
+        using var spectrum = KnownSpectrum.Create(values, seed: 13);
+        var options = new EigenSolverOptions { Count = 2, Which = SpectrumEnd.LargestMagnitude, Tolerance = 1e-8, Seed = 14, MaxOperatorApplications = 3000 };
+        using var result = EigenSolverFactory.Create(solverName).Solve(spectrum.Operator, options);
+        if (solverName == "power")
+        {
+            Assert.False(result.Converged);
+            return;
+        }
+        Assert.Equal(5, Math.Abs(result.Eigenvalues[0]), 6);
+        Assert.Equal(new[] { -5.0, 5.0 }, result.Eigenvalues.Order().Select(v => Math.Round(v, 6)));
+        DenseEigen.AssertMatches(result, spectrum.Matrix, result.Eigenvalues.Select(v => 5.0 * Math.Sign(v)).ToArray(), 1e-7, 1e-7);
+    }
+
     /// <summary>The seeded test problems: an operator and its dense matrix (float64).</summary>
     internal static (ILinearOperator Op, Tensor Matrix) Problem(string name)
     {
