@@ -27,6 +27,14 @@ internal static class Program
         root.Subcommands.Add(Commands.DemoCommand.Create());
         root.Subcommands.Add(Commands.AnalyzeCommand.Create());
 
-        return root.Parse(args).Invoke();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            foreach (var error in parse.Errors)
+                Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine("Run 'hessian-geometry --help' for usage.");
+            return Commands.ExitCodes.BadInput;
+        }
+        return parse.Invoke();
     }
 }
