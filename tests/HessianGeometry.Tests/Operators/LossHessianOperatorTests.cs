@@ -140,4 +140,52 @@ public sealed class LossHessianOperatorTests
             op.Apply(v).Dispose();
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+    [Theory]
+    [InlineData(LossReduction.None)]
+    [InlineData(LossReduction.Sum)]
+    [InlineData(LossReduction.Mean)]
+    public void CustomLoss_WithDeclaredReduction_EqualsBuiltInCrossEntropy(LossReduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(36, 3, 3, seed: 20);
+        var model = TinyModels.Mlp([3, 5, 3], "tanh", seed: 21);
+        var torchReduction = reduction switch
+        {
+            LossReduction.None => nn.Reduction.None,
+            LossReduction.Sum => nn.Reduction.Sum,
+            _ => nn.Reduction.Mean,
+        };
+        var custom = LossFunction.Custom("my-ce", (o, t) => nn.functional.cross_entropy(o, t, reduction: torchReduction), reduction);
+        using var reference = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, batchSize: 10));
+        using var op = new LossHessianOperator(model, custom, DataSource.FromTensors(x, y, batchSize: 10));
+        Assertions.RelativelyClose(op.ToDense(), reference.ToDense(), 1e-12, $"custom loss ({reduction})");
+        Assert.Equal(reference.Loss(), op.Loss(), 12);
+    }
+
+    [Fact]
+    public void NllOnLogSoftmax_EqualsCrossEntropyOnLogits()
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(30, 2, 3, seed: 22);
+        var model = TinyModels.Mlp([2, 4, 3], "tanh", seed: 23);
+        var withLogSoftmax = nn.Sequential(("net", model), ("log_softmax", nn.LogSoftmax(1)));
+        using var ce = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
+        using var nll = new LossHessianOperator(withLogSoftmax, LossFunction.NegativeLogLikelihood, DataSource.FromTensors(x, y));
+        Assertions.RelativelyClose(nll.ToDense(), ce.ToDense(), 1e-12, "NLL on log-softmax vs CE");
+    }
+
+    [Fact]
+    public void ParameterSubset_GivesTheMatchingBlockOfTheFullHessian()
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(30, 2, 3, seed: 24);
+        var model = TinyModels.Mlp([2, 4, 3], "tanh", seed: 25);
+        using var full = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
+        var lastLayer = ParameterSpace.FromModule(model, name => name.StartsWith("2.", StringComparison.Ordinal));
+        using var subset = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y), lastLayer);
+        var (start, _) = full.Parameters.RangeOf("2.weight");
+        var block = full.ToDense().narrow(0, start, lastLayer.Dimension).narrow(1, start, lastLayer.Dimension);
+        Assert.Equal(15, subset.Dimension);
+        Assertions.RelativelyClose(subset.ToDense(), block, 1e-12, "last-layer block");
+    }
 }
