@@ -15,6 +15,4 @@ public static class AnalysisDefaults
     /// <summary>Random directions for the ε baseline (the paper uses 5).</summary>
     public const int EpsilonDirections = 5;
 
-    /// <summary>The exact Hessian is used automatically up to this many parameters (when it also fits the memory budget).</summary>
-    public const long AutoExactMaxParameters = 4096;
 }

@@ -191,10 +191,11 @@ public sealed class HessianAnalysisBuilder
     }
 
     /// <summary>
-    /// Materialises the exact Hessian (true), never (false), or when p×p fits the budget and p ≤ 4,096 (null, default).
-    /// With the exact Hessian, traces are exact and the complexity count can run over all p eigenvectors.
+    /// Materialises the exact Hessian (from block HVPs, within <paramref name="memoryBudgetBytes"/>) and takes every
+    /// eigenpair from its dense decomposition: traces become exact and the complexity count runs over all p
+    /// eigenvectors. Off by default (matrix-free solvers); <c>UseSolver("exact")</c> turns it on too.
     /// </summary>
-    public HessianAnalysisBuilder UseExactHessian(bool? enabled = true, long memoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes)
+    public HessianAnalysisBuilder UseExactHessian(bool enabled = true, long memoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes)
     {
         exact = enabled;
         exactBudget = memoryBudgetBytes;
@@ -240,6 +241,10 @@ public sealed class HessianAnalysisBuilder
             throw new InvalidOperationException($"The margin optimises over inputs, which must be floating point but have dtype {x.dtype}.");
         if (precision is { } pr && pr != ScalarType.Float32 && pr != ScalarType.Float64)
             throw new ArgumentException($"WithPrecision accepts Float32, Float64 or null (model dtype) but got {pr}.");
+        var p = Operators.ParameterSpace.FromModule(model, parameterFilter).Dimension;
+        var matrixFree = exact != true && solverName != "exact";
+        if (matrixFree && Math.Max(top, bottom) >= p)
+            throw new ArgumentOutOfRangeException(nameof(top), $"Asked for {Math.Max(top, bottom)} eigenpairs of a {p}-parameter Hessian; matrix-free solvers need k < p. Call UseExactHessian() to get all of them, or ask for fewer.");
         if (solverName == "exact" && exact == false)
             throw new InvalidOperationException("UseSolver(\"exact\") needs the exact Hessian, but UseExactHessian(false) forbids it. Drop one of the two.");
         var settings = new AnalysisSettings

@@ -22,6 +22,8 @@ public sealed class HessianAnalysisBuilderTests
         { "exact-solver-but-exact-forbidden", "UseExactHessian(false)" },
         { "unknown-solver", "lanczos" },
         { "float16-precision", "Float32, Float64" },
+        { "more-eigenpairs-than-parameters", "UseExactHessian()" },
+        { "empty-parameter-selection", "selection is empty" },
     };
 
     [Theory]
@@ -80,6 +82,10 @@ public sealed class HessianAnalysisBuilderTests
                 return b.WithData(x, y).UseSolver("exact").UseExactHessian(false).TopEigenpairs(2);
             case "unknown-solver":
                 return b.WithData(x, y).UseSolver("arnoldi");
+            case "more-eigenpairs-than-parameters":
+                return b.WithData(x, y).TopEigenpairs(100);
+            case "empty-parameter-selection":
+                return b.WithData(x, y).WithParameters(name => name == "nothing").TopEigenpairs(1);
             case "float16-precision":
                 return b.WithData(x, y).WithPrecision(ScalarType.Float16);
             default:
