@@ -43,7 +43,11 @@ public static class NativeMemoryProbe
     /// <summary>Probes every [Benchmark] method of <paramref name="benchmark"/> that has not been probed for its current parameters.</summary>
     /// <param name="benchmark">The benchmark instance, fully set up.</param>
     /// <param name="repeats">Extra runs for the leak check (fewer in a dry pass).</param>
-    public static void ProbeAll(object benchmark, int repeats = 3)
+    /// <param name="warmUp">
+    /// Run each operation once before measuring. Leave it on unless the operation's caches were built in GlobalSetup and
+    /// one run takes minutes.
+    /// </param>
+    public static void ProbeAll(object benchmark, int repeats = 3, bool warmUp = true)
     {
         var parameters = CaseMetrics.Parameters(benchmark);
         foreach (var method in CaseMetrics.BenchmarkMethods(CaseMetrics.DeclaringType(benchmark)))
@@ -53,7 +57,7 @@ public static class NativeMemoryProbe
             string peak, live, rss;
             try
             {
-                (peak, live, rss) = Measure(() => Dispose(method.Invoke(benchmark, null)), BenchmarkSettings.IsDry ? 1 : repeats);
+                (peak, live, rss) = Measure(() => Dispose(method.Invoke(benchmark, null)), BenchmarkSettings.IsDry ? Math.Min(1, repeats) : repeats, warmUp);
             }
             catch (TargetInvocationException)
             {
@@ -69,9 +73,10 @@ public static class NativeMemoryProbe
     }
 
     /// <summary>Runs the probe on one operation and returns the three formatted column values.</summary>
-    public static (string Peak, string LiveTensors, string Rss) Measure(Action operation, int repeats)
+    public static (string Peak, string LiveTensors, string Rss) Measure(Action operation, int repeats, bool warmUp = true)
     {
-        operation();
+        if (warmUp)
+            operation();
         if (!Supported)
             return ("n/a", "n/a", "n/a");
         var baseRss = Settle();

@@ -18,12 +18,13 @@ namespace HessianGeometry.Benchmarks.Operators;
 /// backward + double backward (what an HVP costs without a graph cache, e.g. PyHessian's per-row loop). Too slow to
 /// time at p = 10,703: its column "Per-row loop" extrapolates from the first 256 rows, timed once in GlobalSetup.</item>
 /// </list>
-/// Slow cases: one warm-up and three measured iterations of one invocation each.
+/// Slow cases (eigh of a 10,703² matrix takes about 3 minutes on one core): Monitoring strategy, no warm-up, two measured
+/// iterations of one invocation each; the memory probe runs each operation once more, without its warm-up run.
 /// </summary>
 [MemoryDiagnoser]
-[WarmupCount(1)]
-[IterationCount(3)]
-[InvocationCount(1, 1)]
+[MonitoringStrategy]
+[WarmupCount(0)]
+[IterationCount(2)]
 public class ExactHessianBenchmarks
 {
     /// <summary>Rows timed for the extrapolated per-row loop.</summary>
@@ -46,7 +47,7 @@ public class ExactHessianBenchmarks
         op = BenchmarkProblems.Operator(model, x, y);
         recomputed = BenchmarkProblems.Operator(model, x, y, mode: HessianGraphMode.Streamed);
         CaseMetrics.Once(this, "validate", Validate);
-        NativeMemoryProbe.ProbeAll(this, repeats: 0);
+        NativeMemoryProbe.ProbeAll(this, repeats: 0, warmUp: false);
     }
 
     /// <summary>

@@ -16,7 +16,9 @@ namespace HessianGeometry.Benchmarks.Operators;
 /// (forward + create_graph backward + double backward, what a one-batch HVP costs without the cache), and a block
 /// of k = 8 HVPs on the cached graph (time per vector).</item>
 /// <item>"streamed": mini-batches of <see cref="BatchSize"/>. Baseline: the streamed gradient (same batches). Against it:
-/// the streamed HVP and the streamed block HVP, k = 8 (time per vector; forward and first backward shared by the block).</item>
+/// the streamed HVP, the streamed block HVP, k = 8 (time per vector; forward and first backward shared by the block),
+/// and <see cref="HessianGraphMode.Cached"/> on the same batches (every batch's first-order graph kept: one double
+/// backward per batch, memory of the whole data set's activations).</item>
 /// </list>
 /// Targets: cached HVP / one-batch gradient ≤ 1.2; streamed HVP / streamed gradient ≤ 2.5; block HVP per vector ≤ the
 /// single HVP of the same mode.
@@ -35,6 +37,7 @@ public class HvpBenchmarks
     private LossHessianOperator streamed = null!;
     private LossHessianOperator cached = null!;
     private LossHessianOperator recomputed = null!;
+    private LossHessianOperator cachedBatches = null!;
     private Tensor vector = null!;
     private Tensor block = null!;
 
@@ -54,9 +57,10 @@ public class HvpBenchmarks
         streamed = BenchmarkProblems.Operator(model, x, y, BatchSize);
         cached = BenchmarkProblems.Operator(model, x, y);
         recomputed = BenchmarkProblems.Operator(model, x, y, mode: HessianGraphMode.Streamed);
+        cachedBatches = BenchmarkProblems.Operator(model, x, y, BatchSize, HessianGraphMode.Cached);
         vector = randn(streamed.Dimension, dtype: streamed.DType, generator: new Generator(1)).DetachFromDisposeScope();
         block = randn(streamed.Dimension, BlockSize, dtype: streamed.DType, generator: new Generator(2)).DetachFromDisposeScope();
-        if (!cached.IsGraphCached || streamed.IsGraphCached || recomputed.IsGraphCached)
+        if (!cached.IsGraphCached || streamed.IsGraphCached || recomputed.IsGraphCached || !cachedBatches.IsGraphCached)
             throw new InvalidOperationException("The operators are not in the graph modes this benchmark compares.");
         CaseMetrics.Once(this, "validate", Validate);
         NativeMemoryProbe.ProbeAll(this);
@@ -69,6 +73,7 @@ public class HvpBenchmarks
         var reference = cached.Apply(vector);
         Check("streamed HVP", streamed.Apply(vector), reference);
         Check("recomputed one-batch HVP", recomputed.Apply(vector), reference);
+        Check("cached per-batch HVP", cachedBatches.Apply(vector), reference);
         var blockReference = stack(Enumerable.Range(0, BlockSize).Select(j => cached.Apply(block[.., j].contiguous())).ToList(), 1);
         Check("cached block HVP", cached.ApplyBlock(block), blockReference);
         Check("streamed block HVP", streamed.ApplyBlock(block), blockReference);
@@ -88,6 +93,7 @@ public class HvpBenchmarks
         streamed.Dispose();
         cached.Dispose();
         recomputed.Dispose();
+        cachedBatches.Dispose();
         vector.Dispose();
         block.Dispose();
     }
@@ -138,6 +144,14 @@ public class HvpBenchmarks
     {
         using var scope = NewDisposeScope();
         streamed.Apply(vector);
+    }
+
+    [Benchmark(Description = "HVP, cached graph of the 256-row batches")]
+    [BenchmarkCategory("streamed")]
+    public void HvpCachedBatches()
+    {
+        using var scope = NewDisposeScope();
+        cachedBatches.Apply(vector);
     }
 
     [Benchmark(Description = "block HVP k=8, streamed (per vector)", OperationsPerInvoke = BlockSize)]
