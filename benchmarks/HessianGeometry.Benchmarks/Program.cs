@@ -1,19 +1,51 @@
+using System.Globalization;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using HessianGeometry.Benchmarks;
+using HessianGeometry.Benchmarks.Infrastructure;
+using TorchSharp;
 
+// Usage: dotnet run -c Release --project benchmarks/HessianGeometry.Benchmarks -- [--dry] [--threads N] [BenchmarkDotNet args]
+//   --dry        CI pass: one invocation per benchmark on small problems (proves every suite runs).
+//   --threads N  libtorch intra-op threads (default 1; see docs/benchmarks.md for the 1-vs-2 comparison).
 // The in-process toolchain is required: BenchmarkDotNet's default out-of-process build copies TorchSharp's native
-// library unpatched, and it then fails to load on Debian 12 / Ubuntu 22.04 (see README, "Linux hosts").
-var dry = args.Contains("--dry");
-var rest = args.Where(a => a != "--dry").ToArray();
-var job = dry
+// library unpatched, and it then fails to load on Debian 12 / Ubuntu 22.04 (see README, "Linux hosts"). It also lets
+// [ParamsSource] members and the custom columns share this process's state (BenchmarkSettings, CaseMetrics).
+var rest = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--dry")
+        BenchmarkSettings.IsDry = true;
+    else if (args[i] == "--threads" && i + 1 < args.Length)
+        BenchmarkSettings.Threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
+    else
+        rest.Add(args[i]);
+}
+
+torch.set_num_threads(BenchmarkSettings.Threads);
+Console.WriteLine($"// HessianGeometry benchmarks: torch threads = {torch.get_num_threads()}, {(BenchmarkSettings.IsDry ? "dry pass (small problems)" : "full problems")}");
+
+var job = BenchmarkSettings.IsDry
     ? Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithId("dry")
     : Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("short");
 var config = DefaultConfig.Instance
     .AddJob(job)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator)
+    .AddFilter(SkippedForAttribute.Filter())
+    .AddColumn(
+        new CaseMetricColumn("HVPs", "Operator applications (Hessian-vector products) of one invocation"),
+        new CaseMetricColumn("Max rel. residual", "Largest relative residual ‖Av − λv‖/|λ| of the returned pairs (must be ≤ 1e-6)"),
+        new CaseMetricColumn("Rel. error", "Mean |estimate − exact| / |exact| over the seeds named in the benchmark's doc"),
+        new CaseMetricColumn("Per-row loop", "Time of the per-column HVP loop (measured, or ~extrapolated from a prefix of columns)"),
+        new CaseMetricColumn("Max abs. diff", "Largest difference from the reference implementation (validated in GlobalSetup)"),
+        new CaseMetricColumn(NativeMemoryProbe.PeakColumn, "Peak resident-memory growth during one invocation after malloc_trim (VmHWM − VmRSS; see NativeMemoryProbe)"),
+        new CaseMetricColumn(NativeMemoryProbe.LiveColumn, "Live TorchSharp tensors gained over repeated invocations (must be 0)"),
+        new CaseMetricColumn(NativeMemoryProbe.RssColumn, "Resident-memory growth over repeated invocations, after malloc_trim"))
     .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
-var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkMarker).Assembly).Run(rest, config);
-return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkMarker).Assembly).Run(rest.ToArray(), config);
+foreach (var leak in NativeMemoryProbe.Leaks)
+    Console.WriteLine($"// LEAK: {leak} stayed alive over repeated runs");
+var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+return failed || !NativeMemoryProbe.Leaks.IsEmpty ? 1 : 0;
