@@ -37,6 +37,8 @@ internal static class ChildProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            // A deliberate abort may leave a core file in the working directory: keep it out of the build output.
+            WorkingDirectory = Path.GetTempPath(),
         };
         foreach (var (name, value) in environment)
             start.Environment[name] = value;
