@@ -28,4 +28,5 @@ internal sealed record AnalysisConfiguration(
     bool? Exact,
     long ExactBudgetBytes,
     ILogger? Logger,
-    string? Label);
+    string? Label,
+    bool CheckDeterminism = true);

@@ -39,6 +39,7 @@ public sealed class HessianAnalysisBuilder
     private bool switchToEval;
     private bool? exact;
     private long exactBudget = ExactHessian.DefaultMemoryBudgetBytes;
+    private bool checkDeterminism = true;
     private ILogger? logger;
     private string? label;
 
@@ -191,6 +192,18 @@ public sealed class HessianAnalysisBuilder
     }
 
     /// <summary>
+    /// Before any stage, evaluate the data, the loss, the gradient and one Hessian-vector product twice and refuse a
+    /// random Hessian with an <see cref="InvalidOperationException"/> (default: on, as curvlinops' <c>check_deterministic</c>).
+    /// It catches random layers the training-mode check cannot name and data sources that reshuffle on every pass; it
+    /// costs two loss-and-gradient passes and two HVPs (see <see cref="LossHessianOperator.CheckDeterministic"/>).
+    /// </summary>
+    public HessianAnalysisBuilder CheckDeterminism(bool enabled = true)
+    {
+        checkDeterminism = enabled;
+        return this;
+    }
+
+    /// <summary>
     /// Materialises the exact Hessian (from block HVPs, within <paramref name="memoryBudgetBytes"/>) and takes every
     /// eigenpair from its dense decomposition: traces become exact and the complexity count runs over all p
     /// eigenvectors. Off by default (matrix-free solvers); <c>UseSolver("exact")</c> turns it on too.
@@ -223,7 +236,7 @@ public sealed class HessianAnalysisBuilder
         if (data is null)
             throw new InvalidOperationException("No data: call WithData(inputs, targets[, batchSize]) before Build() or AnalyzeMinimum().");
         if (top < 0 || bottom < 0)
-            throw new ArgumentOutOfRangeException(nameof(top), $"Eigenpair counts must be non-negative but were top = {top}, bottom = {bottom}.");
+            throw new ArgumentOutOfRangeException(nameof(top), $"Eigenpair counts must be non-negative but were top = {top}, bottom = {bottom}. Pass 0 to skip them, or a positive count.");
         Guard.Positive(tolerance, "tolerance", "Pass a relative residual tolerance such as 1e-6.");
         Guard.Positive(maxApplications, "maxOperatorApplications");
         Guard.Positive(epsilonDirections, "randomDirections", "Use at least 1 random direction (the paper uses 5).");
@@ -265,7 +278,7 @@ public sealed class HessianAnalysisBuilder
             BatchSize = data.BatchSize,
         };
         return new HessianAnalysisPlan(new AnalysisConfiguration(model, loss, data, parameterFilter, solver, settings, trace, density, hesd,
-            alignment, complexity, epsilonDirections, margin, precision, graphMode, switchToEval, exact, exactBudget, logger, label));
+            alignment, complexity, epsilonDirections, margin, precision, graphMode, switchToEval, exact, exactBudget, logger, label, checkDeterminism));
     }
 
     /// <summary>Builds and runs the analysis (see <see cref="HessianAnalysisPlan.AnalyzeMinimum"/>).</summary>

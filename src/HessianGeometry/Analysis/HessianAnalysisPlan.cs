@@ -36,7 +36,7 @@ public sealed class HessianAnalysisPlan
             c.Model.eval();
         using var scope = NewDisposeScope();
         var space = ParameterSpace.FromModule(c.Model, c.ParameterFilter);
-        var options = new LossHessianOptions { GraphMode = c.GraphMode, AnalysisDType = c.Precision };
+        var options = new LossHessianOptions { GraphMode = c.GraphMode, AnalysisDType = c.Precision, CheckDeterministic = c.CheckDeterminism };
         using var op = new LossHessianOperator(c.Model, c.Loss, c.Data, space, options);
         var run = new StageRunner(op, Stages(c), progress, log, cancellationToken);
         var s = c.Settings;
@@ -296,6 +296,11 @@ public sealed class HessianAnalysisPlan
         return result;
     }
 
+    private sealed class ForwardingProgress(Action<EigenSolverProgress> report) : IProgress<EigenSolverProgress>
+    {
+        public void Report(EigenSolverProgress value) => report(value);
+    }
+
     /// <summary>Times each stage, counts its HVPs, reports progress and checks cancellation between stages.</summary>
     private sealed class StageRunner(LossHessianOperator op, IReadOnlyList<string> stages, IProgress<AnalysisProgress>? progress, ILogger log, CancellationToken ct)
     {
@@ -309,7 +314,9 @@ public sealed class HessianAnalysisPlan
 
         public IReadOnlyDictionary<string, long> HvpCounts => hvps;
 
-        public IProgress<EigenSolverProgress>? SolverProgress => progress is null ? null : new Progress<EigenSolverProgress>(p =>
+        // Forwarded synchronously (not through Progress<T>, which posts to the thread pool): a report then arrives while
+        // its stage runs, in order, never after AnalyzeMinimum returns, and a handler that cancels stops the solve at once.
+        public IProgress<EigenSolverProgress>? SolverProgress => progress is null ? null : new ForwardingProgress(p =>
             progress.Report(new AnalysisProgress(current, stages.ToList().IndexOf(current), stages.Count,
                 $"{p.Solver}: iteration {p.Iteration}, {p.OperatorApplications} HVPs, {p.ConvergedCount} converged, max residual {p.MaxRelativeResidual:G2}")));
 

@@ -38,9 +38,17 @@ public sealed record EigenSolverOptions
 
     /// <summary>
     /// Lanczos only: m, the largest Krylov basis kept between thick restarts (k &lt; m ≤ p). Null picks
-    /// <see cref="Lanczos.DefaultKrylovDimension"/>. Memory is 2·m·p float64 numbers (basis and its products).
+    /// <see cref="Lanczos.DefaultKrylovDimension"/>. Memory is <see cref="Lanczos.RequiredBytes"/>, about 4·m·p float64
+    /// numbers (the basis, its products, and their concatenation at a thick restart).
     /// </summary>
     public int? KrylovDimension { get; init; }
+
+    /// <summary>
+    /// Lanczos only: the most memory its Krylov basis may take, in bytes. A solve whose basis needs more
+    /// (<see cref="Lanczos.RequiredBytes"/>) is refused with an <see cref="InsufficientMemoryException"/> before anything
+    /// is allocated. Null (default) allows, on the CPU, the memory available to the process; on a GPU, no limit.
+    /// </summary>
+    public long? MemoryBudgetBytes { get; init; }
 
     /// <summary>
     /// LOBPCG only: an optional preconditioner T applied to the residual block, R ← T(R), for R of shape [p, b] in

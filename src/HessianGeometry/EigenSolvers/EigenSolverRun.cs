@@ -71,6 +71,8 @@ internal sealed class EigenSolverRun
         Guard.Defined(options.Which, "options.Which");
         Guard.Positive(options.Tolerance, "options.Tolerance", "Pass a relative residual tolerance such as 1e-6.");
         Guard.Positive(options.MaxOperatorApplications, "options.MaxOperatorApplications", "Pass a budget of at least 1 operator application.");
+        if (options.MemoryBudgetBytes is { } budget)
+            Guard.Positive(budget, "options.MemoryBudgetBytes", "Pass a budget in bytes, or null for the memory available.");
         Guard.StartVectors(options.StartVectors, p, options.Count, "options.StartVectors");
         return new EigenSolverRun(solver, op, options);
     }

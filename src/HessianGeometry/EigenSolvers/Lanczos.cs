@@ -45,9 +45,19 @@ public sealed class Lanczos : IEigenSolver
 
     /// <summary>
     /// The default Krylov dimension: m = min(p, max(2k + 1, k + 35)). A basis of 35 spare directions lets the k outliers
-    /// of a Hessian converge in one cycle (no restart), which is cheapest in HVPs; it costs 2·m·p float64 numbers.
+    /// of a Hessian converge in one cycle (no restart), which is cheapest in HVPs; its memory is <see cref="RequiredBytes"/>.
     /// </summary>
     public static int DefaultKrylovDimension(int count, long dimension) => (int)Math.Min(dimension, Math.Max(2L * count + 1, count + 35L));
+
+    /// <summary>
+    /// Peak memory of a solve in bytes: 8·p·(4m + 4(k + 1)) for the float64 basis Q_m and its products A·Q_m, their
+    /// concatenation with the kept Ritz vectors at a thick restart, and the k + 1 Ritz vectors with their products.
+    /// </summary>
+    /// <param name="dimension">p.</param>
+    /// <param name="krylovDimension">m.</param>
+    /// <param name="count">k.</param>
+    public static double RequiredBytes(long dimension, int krylovDimension, int count) =>
+        8.0 * dimension * (4.0 * krylovDimension + 4.0 * (count + 1));
 
     /// <inheritdoc />
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068:CancellationToken parameters must come last", Justification = "Implements IEigenSolver.Solve.")]
@@ -59,6 +69,10 @@ public sealed class Lanczos : IEigenSolver
         var k = run.Count;
         var m = options.KrylovDimension ?? DefaultKrylovDimension(k, p);
         Guard.InRange(m, k + 1, p, "options.KrylovDimension", "Leave it null for the default, or pass a basis size between k + 1 and p.");
+        Guard.FitsInMemory(RequiredBytes(p, m, k), options.MemoryBudgetBytes, run.Device,
+            $"The Lanczos basis for p = {p} parameters with Krylov dimension m = {m} (k = {k})",
+            $"Pass a smaller options.KrylovDimension (at least k + 1 = {k + 1}; a smaller basis restarts more often), use LOBPCG " +
+            $"(about {Guard.Bytes(8.0 * p * 16 * k)} for k = {k}) or power iteration, select fewer parameters, or raise options.MemoryBudgetBytes.");
         using var scope = NewDisposeScope();
 
         Tensor? next = run.StartBlock() is { } block ? block.sum(dim: 1) : run.RandomBlock(1).squeeze(1);

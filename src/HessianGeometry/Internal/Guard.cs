@@ -135,6 +135,30 @@ internal static class Guard
             throw new ArgumentException($"{name} is rank-deficient (σ_min/σ_max = {Math.Sqrt(Math.Max(smallest, 0) / Math.Max(largest, double.Epsilon)):G3}): its columns do not span {block.shape[1]} directions. Pass linearly independent, non-zero start vectors (or none).", name);
     }
 
+    /// <summary>
+    /// Refuses to allocate <paramref name="neededBytes"/> when it exceeds the budget: <paramref name="budgetBytes"/> when
+    /// given, otherwise (on the CPU) the memory the process may use, so that an over-large request fails with a message
+    /// instead of the operating system killing the process part-way through an analysis.
+    /// </summary>
+    public static void FitsInMemory(double neededBytes, long? budgetBytes, Device device, string what, string fix)
+    {
+        if (budgetBytes is { } given)
+            Positive(given, "memoryBudgetBytes", "Pass a budget in bytes, or null for the memory available.");
+        var budget = budgetBytes ?? (device.type == DeviceType.CPU ? AvailableMemoryBytes() : null);
+        if (budget is { } b && neededBytes > b)
+        {
+            var source = budgetBytes is null ? "the memory available to this process" : "the memory budget";
+            throw new InsufficientMemoryException($"{what} needs {Bytes(neededBytes)}, more than {source} ({Bytes(b)}). {fix}");
+        }
+    }
+
+    /// <summary>Physical memory, or the container/GC hard limit when lower; null when the runtime does not know it.</summary>
+    private static long? AvailableMemoryBytes()
+    {
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return available > 0 ? available : null;
+    }
+
     public static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
 
     public static string Bytes(double bytes)

@@ -48,6 +48,8 @@ internal static class LanczosProcess
         var p = op.Dimension;
         if (steps < 1 || steps > p)
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"The number of Lanczos steps must lie in [1, {p}] but was {steps}.");
+        Guard.FitsInMemory(8.0 * p * steps * (recordProducts ? 2 : 1), null, op.Device, $"A Lanczos basis of {steps} vectors over p = {p} parameters (float64)",
+            "Use fewer steps (EigenSolverOptions.KrylovDimension, SpectralDensityOptions.Steps) or select fewer parameters.");
         using var scope = NewDisposeScope();
         var device = op.Device;
         var basis = zeros(p, steps, dtype: ScalarType.Float64, device: device);

@@ -51,7 +51,7 @@ internal static class ModelChecks
                 if (targets.dtype == ScalarType.Int64 && targets.dim() == 1 && output.dim() == 2)
                     ClassIndices(targets, output.shape[1], where, loss.Name);
                 else if (!targets.shape.SequenceEqual(output.shape))
-                    throw new ArgumentException($"mse needs targets shaped like the output {Guard.Shape(output)} (or Int64 class indices) but got {Guard.Shape(targets)} for {where}.");
+                    throw new ArgumentException($"mse needs targets shaped like the output {Guard.Shape(output)} (or Int64 class indices) but got {Guard.Shape(targets)} for {where}. Pass one target row per output row, or class indices of shape [b].");
                 break;
             default:
                 break;
@@ -63,11 +63,45 @@ internal static class ModelChecks
         if (targets.dtype != ScalarType.Int64)
             throw new ArgumentException($"{lossName} needs Int64 class indices as targets but {where} has dtype {targets.dtype}. Convert them with .to(ScalarType.Int64).");
         if (targets.dim() != 1)
-            throw new ArgumentException($"{lossName} needs targets of shape [b] (class indices) but {where} has shape {Guard.Shape(targets)}.");
+            throw new ArgumentException($"{lossName} needs targets of shape [b] (class indices) but {where} has shape {Guard.Shape(targets)}. Pass one class index per row: targets.reshape(-1), or targets.argmax(1) for one-hot targets.");
         using var scope = NewDisposeScope();
         var min = targets.min().item<long>();
         var max = targets.max().item<long>();
         if (min < 0 || max >= classes)
             throw new ArgumentException($"Labels in {where} range over [{min}, {max}] but the model has {classes} outputs, so labels must lie in [0, {classes - 1}]. Fix the labels or the model's output size.");
+    }
+
+    /// <summary>
+    /// The summed loss of a batch must be one number: torch.autograd.grad on a non-scalar output without grad_outputs
+    /// aborts the process. Only a custom loss that declares a batch reduction can break this.
+    /// </summary>
+    public static void ScalarLoss(Tensor batchLoss, LossFunction loss, string where)
+    {
+        if (batchLoss.numel() == 1)
+            return;
+        var fix = loss.Kind == LossKind.Custom
+            ? $"The custom loss was declared with LossReduction.{loss.Reduction}, so it must return a scalar; declare LossReduction.None if it returns one value per sample."
+            : "Report this as a bug.";
+        throw new ArgumentException($"The loss '{loss.Name}' returned shape {Guard.Shape(batchLoss)} for {where}, but a batch must reduce to one number. {fix}");
+    }
+
+    /// <summary>
+    /// Every parameter differentiated with respect to must still be alive and require grad: torch.autograd.grad aborts
+    /// the process on an input that does not require grad. Cheap (no device synchronisation), so it runs before every pass.
+    /// </summary>
+    public static void Differentiable(ParameterSpace space)
+    {
+        for (var i = 0; i < space.Tensors.Count; i++)
+        {
+            var t = space.Tensors[i];
+            if (t is null || t.IsInvalid)
+                throw new ObjectDisposedException($"parameter '{space.Names[i]}'", $"Parameter '{space.Names[i]}' has been disposed (was the model disposed?). Keep the model alive while the operator is in use.");
+            if (!t.requires_grad)
+            {
+                throw new InvalidOperationException(
+                    $"Parameter '{space.Names[i]}' no longer requires grad (requires_grad was switched off after the operator was created), so autograd cannot differentiate with respect to it. " +
+                    "Keep requires_grad on while the operator is in use, or create a new operator without that parameter.");
+            }
+        }
     }
 }

@@ -51,8 +51,9 @@ public sealed class DataSource
         Guard.AllFinite(targets, "targets", "Clean the targets before the analysis.");
         var n = inputs.shape[0];
         var size = (int)Math.Min(batchSize ?? n, n);
-        var x = inputs.detach().alias().DetachFromDisposeScope();
-        var y = targets.detach().alias().DetachFromDisposeScope();
+        // detach() already gives a new handle on the same storage; the source owns it for its lifetime.
+        var x = inputs.detach().DetachFromDisposeScope();
+        var y = targets.detach().DetachFromDisposeScope();
         return new DataSource(x, y, n, size, () => Split(x, y, size));
     }
 

@@ -34,7 +34,7 @@ public abstract class LinearOperator : ILinearOperator
         using var scope = NewDisposeScope();
         var result = ApplyCore(vector);
         Interlocked.Increment(ref applicationCount);
-        CheckFinite(result, 1);
+        CheckFinite(vector, result, 1);
         return result.MoveToOuterDisposeScope();
     }
 
@@ -45,7 +45,7 @@ public abstract class LinearOperator : ILinearOperator
         using var scope = NewDisposeScope();
         var result = ApplyBlockCore(block);
         Interlocked.Add(ref applicationCount, block.shape[1]);
-        CheckFinite(result, block.shape[1]);
+        CheckFinite(block, result, block.shape[1]);
         return result.MoveToOuterDisposeScope();
     }
 
@@ -62,7 +62,17 @@ public abstract class LinearOperator : ILinearOperator
         return stack(columns, 1);
     }
 
-    private void CheckFinite(Tensor result, long vectors)
+    /// <summary>
+    /// The exception thrown when a product contains NaN or Inf. Operators that know where their products come from
+    /// override it to say which part failed (the loss-Hessian operator names the batch); the default names the call.
+    /// </summary>
+    /// <param name="input">The vector [p] or block [p, k] whose product was not finite (still alive during the call).</param>
+    /// <param name="vectors">k, the number of vectors in the product.</param>
+    protected virtual ArithmeticException NonFiniteProduct(Tensor input, long vectors) => new(
+        $"{GetType().Name} produced NaN or Inf for a product with {vectors} vector(s) (operator application #{ApplicationCount}). " +
+        "Check the model's parameters and data for NaN/Inf, or analyse in float64 if float32 overflows.");
+
+    private void CheckFinite(Tensor input, Tensor result, long vectors)
     {
         // One float64 reduction instead of isfinite + all (two kernels and a p-sized bool tensor): NaN and ±Inf propagate
         // into the sum, and accumulating in float64 keeps a finite float32 result from overflowing it. Only a non-finite
@@ -70,10 +80,6 @@ public abstract class LinearOperator : ILinearOperator
         if (result.is_floating_point() && double.IsFinite(result.sum(ScalarType.Float64).item<double>()))
             return;
         if (!isfinite(result).all().item<bool>())
-        {
-            throw new ArithmeticException(
-                $"{GetType().Name} produced NaN or Inf for a product with {vectors} vector(s) (operator application #{ApplicationCount}). " +
-                "Check the model's parameters and data for NaN/Inf, or analyse in float64 if float32 overflows.");
-        }
+            throw NonFiniteProduct(input, vectors);
     }
 }

@@ -62,8 +62,19 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
             analysisSpace = Parameters;
         }
 
-        SampleCount = ValidateData();
         cached = Options.GraphMode == HessianGraphMode.Cached || (Options.GraphMode == HessianGraphMode.Auto && data.IsSingleBatch);
+        try
+        {
+            SampleCount = ValidateData();
+            if (Options.CheckDeterministic)
+                CheckDeterministic();
+        }
+        catch
+        {
+            // The twins and a cached graph live outside any dispose scope: free them before the caller sees the error.
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>The options in force.</summary>
@@ -139,8 +150,15 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var total = 0.0;
+        var index = 0;
         foreach (var (x, y) in data.Batches())
-            total += loss.Sum(Forward(x), PrepareTargets(y)).to(ScalarType.Float64).item<double>();
+        {
+            var value = loss.Sum(Forward(x), PrepareTargets(y)).to(ScalarType.Float64).item<double>();
+            if (!double.IsFinite(value))
+                throw new ArithmeticException($"The loss on batch {index} is {value}. {NonFiniteLossFix}");
+            total += value;
+            index++;
+        }
         return total / SampleCount;
     }
 
@@ -150,12 +168,17 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         ThrowIfDisposed();
         using var scope = NewDisposeScope();
         Tensor? sum = null;
+        var index = 0;
         foreach (var (x, y) in data.Batches())
         {
             using var batchScope = NewDisposeScope();
-            var grads = FirstOrderGradients(BatchLoss(x, y), createGraph: false);
+            var batchLoss = BatchLoss(x, y);
+            var grads = FirstOrderGradients(batchLoss, createGraph: false);
             var flat = analysisSpace.Flatten(grads).detach();
+            if (!isfinite(flat).all().item<bool>())
+                throw new ArithmeticException($"The gradient contains NaN or Inf: {DescribeNonFiniteGradient(index, batchLoss, grads)}");
             sum = sum is null ? flat.MoveToOuterDisposeScope() : sum.add_(flat);
+            index++;
         }
         return sum!.MoveToOuterDisposeScope();
     }
@@ -237,6 +260,9 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
 
     private Tensor[] FirstOrderGradients(Tensor batchLoss, bool createGraph)
     {
+        // Both checks guard torch.autograd.grad, whose errors abort the process instead of raising an exception.
+        ModelChecks.ScalarLoss(batchLoss, loss, "a batch");
+        ModelChecks.Differentiable(analysisSpace);
         if (!batchLoss.requires_grad)
             throw new InvalidOperationException("The loss does not depend on any selected parameter (it does not require grad). Check the parameter selection and that the model is not run under no_grad.");
         var grads = torch.autograd.grad([batchLoss], analysisSpace.Tensors.ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
@@ -275,6 +301,8 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         }
         if (outputs.Count == 0)
             return zeros_like(vector);
+        // A cached graph outlives the checks of the first pass: re-check before the native call, which would abort.
+        ModelChecks.Differentiable(analysisSpace);
         var hv = torch.autograd.grad(outputs, parameters.ToList(), grad_outputs: directions, retain_graph: retainGraph, create_graph: false, allow_unused: true);
         var parts = new Tensor[hv.Count];
         for (var i = 0; i < hv.Count; i++)
@@ -282,45 +310,216 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         return analysisSpace.Flatten(parts);
     }
 
+    /// <summary>
+    /// One forward pass over every batch, without gradients, before anything is differentiated: the model must accept
+    /// the inputs, the targets must suit the loss, and outputs and losses must be finite. Errors name the batch.
+    /// </summary>
     private long ValidateData()
     {
         using var scope = NewDisposeScope();
+        using var _ = no_grad();
         long n = 0;
         var index = 0;
-        long? classes = null;
         foreach (var (x, y) in data.Batches())
         {
-            if (index == 0)
-            {
-                using var _ = no_grad();
-                Tensor output;
-                try
-                {
-                    output = Forward(x);
-                }
-                catch (System.Runtime.InteropServices.ExternalException ex)
-                {
-                    throw new ArgumentException(
-                        $"The model rejected inputs of shape {Guard.Shape(x)} (batch 0): {ex.Message.Split('\n')[0]}. " +
-                        "Check that the inputs' feature size and dtype match the model's first layer.", ex);
-                }
-                if (!output.is_floating_point())
-                    throw new ArgumentException($"The model returned dtype {output.dtype}; a loss needs floating-point outputs.");
-                ModelChecks.Targets(loss, output, PrepareTargets(y), index);
-                classes = output.dim() == 2 ? output.shape[1] : null;
-                Guard.AllFinite(output, "The model output on batch 0", "Check the parameters and inputs for NaN/Inf or overflow.");
-            }
-            else if (loss.UsesClassTargets && classes is { } c)
-            {
-                ModelChecks.ClassIndices(y, c, $"batch {index}", loss.Name);
-            }
+            using var batchScope = NewDisposeScope();
             if (data.Inputs is null)
+            {
+                // In-memory data was checked once when the DataSource was made; a batch sequence is checked here.
                 Guard.AllFinite(x, $"Inputs of batch {index}", "Clean the data before the analysis.");
+                Guard.AllFinite(y, $"Targets of batch {index}", "Clean the targets before the analysis.");
+            }
+            Tensor output;
+            try
+            {
+                output = Forward(x);
+            }
+            catch (System.Runtime.InteropServices.ExternalException ex)
+            {
+                throw new ArgumentException(
+                    $"The model rejected inputs of shape {Guard.Shape(x)} and dtype {x.dtype} (batch {index}): {FirstLine(ex.Message)}. " +
+                    "Check that the inputs' feature size and dtype match the model's first layer.", ex);
+            }
+            if (!output.is_floating_point())
+                throw new ArgumentException($"The model returned dtype {output.dtype} on batch {index}; a loss needs floating-point outputs. Return logits or scores from forward, not class indices.");
+            var targets = PrepareTargets(y);
+            ModelChecks.Targets(loss, output, targets, index);
+            Guard.AllFinite(output, $"The model output on batch {index}", "Check the parameters and inputs for NaN/Inf or overflow.");
+            Tensor batchLoss;
+            try
+            {
+                batchLoss = loss.Sum(output, targets);
+            }
+            catch (System.Runtime.InteropServices.ExternalException ex)
+            {
+                throw new ArgumentException(
+                    $"The loss '{loss.Name}' failed on batch {index} (output {Guard.Shape(output)}, targets {Guard.Shape(targets)} {targets.dtype}): {FirstLine(ex.Message)}. " +
+                    "Check that the targets have the shape and dtype the loss expects.", ex);
+            }
+            ModelChecks.ScalarLoss(batchLoss, loss, $"batch {index}");
+            Guard.AllFinite(batchLoss, $"The loss on batch {index}", NonFiniteLossFix);
             n += x.shape[0];
             index++;
         }
         return n;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+    /// <summary>
+    /// Checks that the Hessian is a deterministic function of the parameters, as curvlinops' <c>check_deterministic</c>
+    /// does: the data source yields the same batches on two enumerations, and the loss, the gradient and a product with a
+    /// seeded random vector agree when evaluated twice (relative sup-norm difference at most 1e-9 in float64, 1e-4 in
+    /// float32, which allows for non-deterministic GPU reductions). Costs two passes of loss and gradient and two
+    /// products (counted in <see cref="LinearOperator.ApplicationCount"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A quantity differs between the two evaluations; the message says which.</exception>
+    public void CheckDeterministic()
+    {
+        ThrowIfDisposed();
+        using var scope = NewDisposeScope();
+        var tolerance = DType == ScalarType.Float64 ? 1e-9 : 1e-4;
+        var first = BatchFingerprints();
+        var second = BatchFingerprints();
+        if (first.Count != second.Count)
+            throw new InvalidOperationException($"The data source yielded {first.Count} batches, then {second.Count}. {RandomDataFix}");
+        for (var i = 0; i < first.Count; i++)
+        {
+            if (first[i].Shapes != second[i].Shapes)
+                throw new InvalidOperationException($"The data source yielded batch {i} with shapes {first[i].Shapes}, then {second[i].Shapes}. {RandomDataFix}");
+            if (RelativeDifference(first[i].Values, second[i].Values) > tolerance)
+                throw new InvalidOperationException($"The data source yielded different values in batch {i} on two enumerations. {RandomDataFix}");
+        }
+        Compare("loss", [Loss()], [Loss()], tolerance);
+        using (var g1 = Gradient())
+        using (var g2 = Gradient())
+            Compare("gradient", ToArray(g1), ToArray(g2), tolerance);
+        var v = RandomVectors.Gaussian(Dimension, null, RandomVectors.CreateGenerator(0), DType, Device);
+        Compare("Hessian-vector product", ToArray(Apply(v)), ToArray(Apply(v)), tolerance);
+    }
+
+    /// <inheritdoc />
+    protected override ArithmeticException NonFiniteProduct(Tensor input, long vectors)
+    {
+        var application = ApplicationCount;
+        string? where;
+        try
+        {
+            where = LocateNonFinite(input);
+        }
+        catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or ArithmeticException or InvalidOperationException or ArgumentException)
+        {
+            where = null;
+        }
+        return where is null
+            ? base.NonFiniteProduct(input, vectors)
+            : new ArithmeticException($"The Hessian-vector product (operator application #{application}, {vectors} vector(s)) contains NaN or Inf: {where}");
+    }
+
+    private const string NonFiniteLossFix =
+        "Check the loss for a log of zero or of a negative number (nll expects log-probabilities: end the model with LogSoftmax), " +
+        "and the parameters and inputs for values that overflow; analysing in float64 avoids float32 overflow.";
+
+    private const string RandomDataFix =
+        "A DataSource is enumerated once per Hessian-vector product, so it must yield the same batches in the same order every time: " +
+        "shuffle once before the analysis rather than inside the enumeration, and turn off random augmentation.";
+
+    private static string FirstLine(string message) => message.Split('\n')[0].TrimEnd('.');
+
+    /// <summary>Batch by batch, which part first stops being finite: the input vector, a loss, a gradient, or a product.</summary>
+    private string? LocateNonFinite(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        if (!isfinite(input).all().item<bool>())
+            return "the input vector itself contains NaN or Inf. Pass a finite vector.";
+        var block = input.dim() == 1 ? input.unsqueeze(1) : input;
+        var k = block.shape[1];
+        var index = 0;
+        foreach (var (x, y) in data.Batches())
+        {
+            using var batchScope = NewDisposeScope();
+            var batchLoss = BatchLoss(x, y);
+            var grads = FirstOrderGradients(batchLoss, createGraph: true);
+            if (grads.Any(g => !isfinite(g).all().item<bool>()))
+                return DescribeNonFiniteGradient(index, batchLoss, grads);
+            for (var j = 0; j < k; j++)
+            {
+                var hv = SecondOrder(grads, block[.., j].contiguous(), retainGraph: j < k - 1);
+                if (!isfinite(hv).all().item<bool>())
+                {
+                    return $"the second derivative on batch {index} is NaN or Inf although its loss and gradient are finite. " +
+                        "The model has a point where its curvature is undefined or overflows (sqrt or abs at 0, float32 overflow): " +
+                        "analyse in float64 (LossHessianOptions.AnalysisDType) or change the offending layer.";
+                }
+            }
+            index++;
+        }
+        return null;
+    }
+
+    private string DescribeNonFiniteGradient(int index, Tensor batchLoss, Tensor[] grads)
+    {
+        if (!isfinite(batchLoss).all().item<bool>())
+            return $"the loss on batch {index} is NaN or Inf. {NonFiniteLossFix}";
+        var bad = Array.FindIndex(grads, g => !isfinite(g).all().item<bool>());
+        var name = bad >= 0 ? analysisSpace.Names[bad] : "?";
+        return $"the gradient on batch {index} (parameter '{name}') is NaN or Inf although the loss is finite. " +
+            "The model is at a point where it is not differentiable or its derivative overflows (sqrt or abs at 0, log of 0, division by 0): " +
+            "change the offending layer, or analyse in float64 if float32 overflows.";
+    }
+
+    private List<(string Shapes, double[] Values)> BatchFingerprints()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var prints = new List<(string, double[])>();
+        foreach (var (x, y) in data.Batches())
+        {
+            using var batchScope = NewDisposeScope();
+            prints.Add(($"{Guard.Shape(x)} {Guard.Shape(y)}", [.. Fingerprint(x), .. Fingerprint(y)]));
+        }
+        return prints;
+    }
+
+    /// <summary>
+    /// The sum of a batch tensor and its sum weighted by row and by position within the row (weights in [1, 2]):
+    /// reordered rows, resampled rows and flipped or shifted features change the second number.
+    /// </summary>
+    private static double[] Fingerprint(Tensor t)
+    {
+        var rows = t.detach().reshape(t.shape[0], -1).to(ScalarType.Float64);
+        var rowWeights = linspace(1, 2, rows.shape[0], dtype: ScalarType.Float64, device: rows.device);
+        var columnWeights = linspace(1, 2, rows.shape[1], dtype: ScalarType.Float64, device: rows.device);
+        return [rows.sum().item<double>(), rows.mv(columnWeights).dot(rowWeights).item<double>()];
+    }
+
+    private static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+
+    private static double RelativeDifference(double[] a, double[] b)
+    {
+        double difference = 0, scale = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(a[i] - b[i]));
+            scale = Math.Max(scale, Math.Max(Math.Abs(a[i]), Math.Abs(b[i])));
+        }
+        return difference == 0 ? 0 : difference / Math.Max(scale, double.Epsilon);
+    }
+
+    private static void Compare(string what, double[] first, double[] second, double tolerance)
+    {
+        var difference = RelativeDifference(first, second);
+        if (!(difference <= tolerance))
+        {
+            throw new InvalidOperationException(
+                $"The {what} differs between two evaluations at the same parameters (relative difference {difference:G3}, tolerance {tolerance:G1}), " +
+                "so the Hessian would be random. Usual causes: dropout, batch-norm or another random layer active in the forward pass (call model.eval()), " +
+                "or random augmentation inside the model. Make the forward pass deterministic, or switch the check off " +
+                "(LossHessianOptions.CheckDeterministic = false, HessianAnalysisBuilder.CheckDeterminism(false)).");
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (disposed)
+            throw new ObjectDisposedException(nameof(LossHessianOperator), "This LossHessianOperator has been disposed: its cached graph and float64 twins are freed. Create a new operator, or dispose it only after the analysis.");
+    }
 }

@@ -19,4 +19,11 @@ public sealed record LossHessianOptions
     /// refused, because its Hessian would be random.
     /// </summary>
     public bool AllowTrainingMode { get; init; }
+
+    /// <summary>
+    /// Run <see cref="LossHessianOperator.CheckDeterministic"/> when the operator is created (default false): evaluate
+    /// the data, loss, gradient and one Hessian-vector product twice and refuse a random Hessian. The analysis façade
+    /// turns it on.
+    /// </summary>
+    public bool CheckDeterministic { get; init; }
 }

@@ -90,6 +90,9 @@ public sealed class ParameterSpace
             Guard.Valid(tensors[i], $"parameter '{names[i]}'");
             if (!tensors[i].is_floating_point())
                 throw new ArgumentException($"Parameter '{names[i]}' has dtype {tensors[i].dtype}; only floating-point parameters have a Hessian.", nameof(tensors));
+            // torch.autograd.grad aborts the process (no .NET exception) on an input that does not require grad.
+            if (!tensors[i].requires_grad)
+                throw new ArgumentException($"Parameter '{names[i]}' has requires_grad = false, so autograd cannot differentiate with respect to it. Set requires_grad = true on it, or leave it out of the selection.", nameof(tensors));
             if (tensors[i].dtype != tensors[0].dtype)
                 throw new ArgumentException($"Parameters mix dtypes ({names[0]}: {tensors[0].dtype}, {names[i]}: {tensors[i].dtype}). Convert the model to one dtype with model.to(dtype).", nameof(tensors));
             if (!Guard.SameDevice(tensors[i].device, tensors[0].device))

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Tests.Reliability;
+
+/// <summary>
+/// Entry point of this assembly when it runs as a child process (<c>dotnet exec HessianGeometry.Tests.dll MODE ...</c>);
+/// the test runner itself never calls it. Each mode prints its results as <see cref="ChildProcess.ResultMarker"/> lines of
+/// JSON and exits with 0; a native abort shows up as exit code 134 with no result line.
+/// </summary>
+public static class ChildProcessProgram
+{
+    public static int Main(string[] args)
+    {
+        SingleThreadedTorch.Initialise();
+        var mode = args.Length > 0 ? args[0] : string.Empty;
+        switch (mode)
+        {
+            case "bad-input":
+            {
+                var (type, message) = BadInputMatrixTests.RunHere(BadInputMatrix.Find(args[1]));
+                Emit(new { type, message });
+                return 0;
+            }
+            case "describe-matrix":
+                // Prints every row with the exception it raises here; docs/failure-modes.md is written from this output.
+                foreach (var row in BadInputMatrix.All)
+                {
+                    var (type, message) = BadInputMatrixTests.RunHere(row);
+                    Emit(new { row.Name, row.Area, isolation = row.Isolation.ToString(), expected = row.Expected.FullName, type, message });
+                }
+                return 0;
+            case "determinism":
+                Emit(DeterminismScenario.Run());
+                return 0;
+            case "resources":
+                Emit(ResourceScenario.Run(products: 10_000, lanczosRuns: 200, warmUpProducts: 2_000, warmUpRuns: 20));
+                return 0;
+            case "abort-inside-autograd":
+            {
+                // Deliberately unguarded: proves that the harness sees a native abort (exit code 134, no result line).
+                var used = randn(3, requires_grad: true);
+                var unused = randn(3, requires_grad: true);
+                torch.autograd.grad([(used * used).sum()], [used, unused]);
+                Emit(new { survived = true });
+                return 0;
+            }
+            default:
+                Console.Error.WriteLine($"Unknown mode '{mode}'.");
+                return 2;
+        }
+    }
+
+    internal static void Emit(object value)
+    {
+        Console.WriteLine(ChildProcess.ResultMarker + JsonSerializer.Serialize(value));
+        Console.Out.Flush();
+    }
+}
