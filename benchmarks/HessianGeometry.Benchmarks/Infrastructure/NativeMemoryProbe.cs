@@ -21,7 +21,9 @@ namespace HessianGeometry.Benchmarks.Infrastructure;
 ///    "Native peak" = VmHWM − settled VmRSS, the extra resident memory one invocation needed at its peak (tensors,
 ///    autograd graph, libtorch workspaces; managed allocations are included but are small here);
 /// 4. run it <c>repeats</c> more times and settle again: "Live tensors Δ" must be 0 (otherwise the leak is listed at the
-///    end of the run and the process exits with 1), "RSS Δ" is the resident growth over all measured runs.
+///    end of the run and the process exits with 1); "RSS Δ" is the growth of the native resident set over all measured
+///    runs: VmRSS minus the managed heap's committed bytes (<see cref="GCMemoryInfo.TotalCommittedBytes"/>), since the
+///    GC keeps segments it has grown and would otherwise show up as growth. A few MB either way is allocator noise.
 /// Linux only; elsewhere the columns show "n/a".
 /// </remarks>
 public static class NativeMemoryProbe
@@ -80,13 +82,14 @@ public static class NativeMemoryProbe
         if (!Supported)
             return ("n/a", "n/a", "n/a");
         var baseRss = Settle();
+        var baseNative = baseRss - GC.GetGCMemoryInfo().TotalCommittedBytes;
         var baseLive = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         File.WriteAllText("/proc/self/clear_refs", "5");
         operation();
         var peak = Status("VmHWM") - baseRss;
         for (var i = 0; i < repeats; i++)
             operation();
-        var rss = Settle() - baseRss;
+        var rss = Settle() - GC.GetGCMemoryInfo().TotalCommittedBytes - baseNative;
         var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount - baseLive;
         return (Megabytes(peak), live.ToString(CultureInfo.InvariantCulture), Megabytes(rss));
     }
