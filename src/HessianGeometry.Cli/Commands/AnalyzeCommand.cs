@@ -36,14 +36,19 @@ internal static class AnalyzeCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "hessian-report" };
+        var threads = TorchThreads.CreateOption();
         var command = new Command("analyze", "Analyse a trained model given as safetensors weights and an mlp: spec.")
         {
-            model, arch, data, xKey, yKey, loss, top, bottom, solver, trace, density, alignment, margin, epsilon, batchSize, seed, device, outDir,
+            model, arch, data, xKey, yKey, loss, top, bottom, solver, trace, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads,
         };
-        command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() => Execute(new Arguments(
-            parse.GetValue(model)!, parse.GetValue(arch)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
-            parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(density), parse.GetValue(alignment),
-            parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!), ct))));
+        command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
+        {
+            TorchThreads.Apply(parse.GetValue(threads));
+            return Execute(new Arguments(
+                parse.GetValue(model)!, parse.GetValue(arch)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
+                parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(density), parse.GetValue(alignment),
+                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!), ct);
+        })));
         return command;
     }
 

@@ -19,8 +19,13 @@ internal static class DemoCommand
         var outDir = new Option<string>("--out") { Description = "Output folder for report.json, report.md and plots.", DefaultValueFactory = _ => "hessian-report" };
         var seed = new Option<int>("--seed") { Description = "Seed for data, initial weights and every random draw of the analysis.", DefaultValueFactory = _ => 0 };
         var epochs = new Option<int>("--epochs") { Description = "Full-batch Adam epochs.", DefaultValueFactory = _ => 2000 };
-        var command = new Command("demo", "Train a small MLP on a built-in data set and report the Hessian geometry of its minimum.") { dataset, outDir, seed, epochs };
-        command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() => Execute(parse.GetValue(dataset)!, parse.GetValue(outDir)!, parse.GetValue(seed), parse.GetValue(epochs), ct))));
+        var threads = TorchThreads.CreateOption();
+        var command = new Command("demo", "Train a small MLP on a built-in data set and report the Hessian geometry of its minimum.") { dataset, outDir, seed, epochs, threads };
+        command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
+        {
+            TorchThreads.Apply(parse.GetValue(threads));
+            return Execute(parse.GetValue(dataset)!, parse.GetValue(outDir)!, parse.GetValue(seed), parse.GetValue(epochs), ct);
+        })));
         return command;
     }
 
