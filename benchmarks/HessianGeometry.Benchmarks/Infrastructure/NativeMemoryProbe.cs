@@ -28,13 +28,13 @@ namespace HessianGeometry.Benchmarks.Infrastructure;
 /// </remarks>
 public static class NativeMemoryProbe
 {
-    /// <summary>Column names.</summary>
+    /// <summary>Column: extra resident memory at the peak of one invocation.</summary>
     public const string PeakColumn = "Native peak";
 
-    /// <summary>Column names.</summary>
+    /// <summary>Column: TorchSharp tensors gained over the measured invocations (must be 0).</summary>
     public const string LiveColumn = "Live tensors Δ";
 
-    /// <summary>Column names.</summary>
+    /// <summary>Column: native resident growth over the measured invocations.</summary>
     public const string RssColumn = "RSS Δ";
 
     /// <summary>Operations that left live tensors behind; Program.cs fails the run (exit code 1) when any did.</summary>
