@@ -26,4 +26,10 @@ public sealed record LossHessianOptions
     /// turns it on.
     /// </summary>
     public bool CheckDeterministic { get; init; }
+
+    /// <summary>
+    /// How products are computed (default <see cref="HvpEngine.Auto"/>: the analytic R-operator for a plain MLP, checked
+    /// once against double backward, otherwise double backward).
+    /// </summary>
+    public HvpEngine Engine { get; init; } = HvpEngine.Auto;
 }

@@ -8,19 +8,24 @@ namespace HessianGeometry.Tests.Operators;
 
 public sealed class LossHessianOperatorTests
 {
-    [Fact]
-    public void SoftmaxRegression_Hessian_MatchesClosedForm()
+    [Theory]
+    [InlineData(HvpEngine.DoubleBackward)]
+    [InlineData(HvpEngine.AnalyticMlp)]
+    public void SoftmaxRegression_Hessian_MatchesClosedForm(HvpEngine engine)
     {
         using var scope = NewDisposeScope();
         var (x, y) = TinyModels.Blobs(60, 3, 4, seed: 1);
         var model = TinyModels.Mlp([3, 4], "relu", seed: 2);
-        using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
+        using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y), options: new LossHessianOptions { Engine = engine });
+        Assert.Equal(engine, op.Engine);
         var expected = AnalyticHessians.SoftmaxRegression(model.parameters().First(), model.parameters().Last(), x);
         Assertions.RelativelyClose(op.ToDense(), expected, 1e-5, "softmax-regression Hessian");
     }
 
-    [Fact]
-    public void LeastSquares_Hessian_IsTwoXtXOverN()
+    [Theory]
+    [InlineData(HvpEngine.DoubleBackward)]
+    [InlineData(HvpEngine.AnalyticMlp)]
+    public void LeastSquares_Hessian_IsTwoXtXOverN(HvpEngine engine)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(3);
@@ -28,20 +33,26 @@ public sealed class LossHessianOperatorTests
         var y = randn(40, 1, dtype: ScalarType.Float64, generator: g);
         torch.manual_seed(4);
         var model = nn.Sequential(("0", nn.Linear(5, 1, hasBias: false, dtype: ScalarType.Float64)));
-        using var op = new LossHessianOperator(model, LossFunction.MeanSquaredError, DataSource.FromTensors(x, y, batchSize: 7));
+        using var op = new LossHessianOperator(model, LossFunction.MeanSquaredError, DataSource.FromTensors(x, y, batchSize: 7), options: new LossHessianOptions { Engine = engine });
+        Assert.Equal(engine, op.Engine);
         Assertions.RelativelyClose(op.ToDense(), AnalyticHessians.LeastSquares(x), 1e-12, "least-squares Hessian");
     }
 
     [Theory]
-    [InlineData("tanh")]
-    [InlineData("relu")]
-    [InlineData("gelu")]
-    public void Hvp_MatchesCentralFiniteDifferences(string activation)
+    [InlineData("tanh", HvpEngine.DoubleBackward)]
+    [InlineData("relu", HvpEngine.DoubleBackward)]
+    [InlineData("gelu", HvpEngine.DoubleBackward)]
+    [InlineData("tanh", HvpEngine.AnalyticMlp)]
+    [InlineData("relu", HvpEngine.AnalyticMlp)]
+    [InlineData("gelu", HvpEngine.AnalyticMlp)]
+    [InlineData("sigmoid", HvpEngine.AnalyticMlp)]
+    public void Hvp_MatchesCentralFiniteDifferences(string activation, HvpEngine engine)
     {
         using var scope = NewDisposeScope();
         var (x, y) = TinyModels.Blobs(50, 3, 3, seed: 5);
         var model = TinyModels.Mlp([3, 6, 5, 3], activation, seed: 6);
-        using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, batchSize: 16));
+        using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, batchSize: 16), options: new LossHessianOptions { Engine = engine });
+        Assert.Equal(engine, op.Engine);
         var v = randn(op.Dimension, dtype: ScalarType.Float64, generator: new Generator(7));
         var hv = op.Apply(v);
         var fd = FiniteDifferences.HessianVectorProduct(op, v, epsilon: 1e-6);

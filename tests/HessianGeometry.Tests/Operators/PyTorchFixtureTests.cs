@@ -26,6 +26,21 @@ public sealed class PyTorchFixtureTests(ITestOutputHelper output)
         "mlp_tanh_mse.safetensors",
     };
 
+    /// <summary>Every fixture on both product engines: each is checked against PyTorch on its own.</summary>
+    public static TheoryData<string, HvpEngine> FixturesByEngine
+    {
+        get
+        {
+            var data = new TheoryData<string, HvpEngine>();
+            foreach (var fixture in Fixtures)
+            {
+                data.Add((string)fixture, HvpEngine.DoubleBackward);
+                data.Add((string)fixture, HvpEngine.AnalyticMlp);
+            }
+            return data;
+        }
+    }
+
     private sealed record Loaded(SafetensorsFile File, LossHessianOperator Operator) : IDisposable
     {
         public Tensor Reference(string name) => File.LoadTensor("reference." + name);
@@ -33,38 +48,42 @@ public sealed class PyTorchFixtureTests(ITestOutputHelper output)
         public void Dispose() => Operator.Dispose();
     }
 
-    private static Loaded Load(string fixture, int? batchSize = null)
+    private static Loaded Load(string fixture, int? batchSize = null, HvpEngine engine = HvpEngine.Auto)
     {
         var file = SafetensorsFile.Read(Interop.Fixtures.PathOf(fixture));
         var model = MlpSpec.Parse(file.Metadata["spec"]).Build(ScalarType.Float64);
         StateDictLoader.Load(model, file, prefix: "model.");
         var data = DataSource.FromTensors(file.LoadTensor("data.x"), file.LoadTensor("data.y"), batchSize);
-        var op = new LossHessianOperator(model, LossFunction.Parse(file.Metadata["loss"]), data);
+        var op = new LossHessianOperator(model, LossFunction.Parse(file.Metadata["loss"]), data, options: new LossHessianOptions { Engine = engine });
+        if (engine != HvpEngine.Auto)
+            Assert.Equal(engine, op.Engine);
         return new Loaded(file, op);
     }
 
     [Theory]
-    [MemberData(nameof(Fixtures))]
-    public void ExactHessian_MatchesPyTorchAutograd(string fixture)
+    [MemberData(nameof(FixturesByEngine))]
+    public void ExactHessian_MatchesPyTorchAutograd(string fixture, HvpEngine engine)
     {
         using var scope = NewDisposeScope();
-        using var loaded = Load(fixture);
+        using var loaded = Load(fixture, engine: engine);
         Assert.Equal(loaded.File.Metadata["parameter_order"], string.Join(",", loaded.Operator.Parameters.Names));
         var reference = loaded.Reference("hessian");
         Assert.Equal([loaded.Operator.Dimension, loaded.Operator.Dimension], reference.shape);
         var hessian = ExactHessian.Compute(loaded.Operator);
-        output.WriteLine($"{fixture}: p = {loaded.Operator.Dimension}, relative error of H = {RelativeError(hessian, reference):G3}");
+        output.WriteLine($"{fixture} ({engine}): p = {loaded.Operator.Dimension}, relative error of H = {RelativeError(hessian, reference):G3}");
         Assertions.RelativelyClose(hessian, reference, Tolerance, $"{fixture}: Hessian");
         Assert.Equal(loaded.Operator.Dimension, loaded.Operator.ApplicationCount);
     }
 
     [Theory]
-    [InlineData("mlp_relu_ce.safetensors")]
-    [InlineData("mlp_tanh_mse.safetensors")]
-    public void StreamedHessian_OverUnevenMiniBatches_MatchesPyTorchAutograd(string fixture)
+    [InlineData("mlp_relu_ce.safetensors", HvpEngine.DoubleBackward)]
+    [InlineData("mlp_tanh_mse.safetensors", HvpEngine.DoubleBackward)]
+    [InlineData("mlp_relu_ce.safetensors", HvpEngine.AnalyticMlp)]
+    [InlineData("mlp_tanh_mse.safetensors", HvpEngine.AnalyticMlp)]
+    public void StreamedHessian_OverUnevenMiniBatches_MatchesPyTorchAutograd(string fixture, HvpEngine engine)
     {
         using var scope = NewDisposeScope();
-        using var loaded = Load(fixture, batchSize: 5);
+        using var loaded = Load(fixture, batchSize: 5, engine: engine);
         Assert.False(loaded.Operator.IsGraphCached);
         Assertions.RelativelyClose(ExactHessian.Compute(loaded.Operator, blockSize: 16), loaded.Reference("hessian"), Tolerance, $"{fixture}: streamed Hessian");
     }

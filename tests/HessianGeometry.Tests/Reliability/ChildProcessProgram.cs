@@ -35,10 +35,14 @@ public static class ChildProcessProgram
                 Emit(DeterminismScenario.Run());
                 return 0;
             case "resources":
-                // The warm-up is one full pass of the same work: with a shorter one (2,000 products, 20 runs) the
-                // allocator was still settling and RSS grew 4-6 % under load; after a full pass it grows 1-2 %.
-                Emit(ResourceScenario.Run(products: 10_000, lanczosRuns: 200, warmUpProducts: 10_000, warmUpRuns: 200));
+            {
+                // The warm-up is two full passes of the same work: after one pass the allocator was still settling (RSS
+                // +2-6 % over the next pass, +0 % over a pass twice as long), which is warm-up, not a leak.
+                // HG_RESOURCE_SCALE=k runs a loop k times as long, to tell a leak (grows with k) from settling.
+                var scale = int.TryParse(Environment.GetEnvironmentVariable("HG_RESOURCE_SCALE"), out var s) && s > 0 ? s : 1;
+                Emit(ResourceScenario.Run(products: 10_000 * scale, lanczosRuns: 200 * scale, warmUpProducts: 20_000, warmUpRuns: 400));
                 return 0;
+            }
             case "abort-inside-autograd":
             {
                 // Deliberately unguarded: proves that the harness sees a native abort (exit code 134, no result line).
