@@ -85,6 +85,7 @@ public static class BenchmarkProblems
     public static BenchmarkProblem Dry { get; } = new("2-16-16-3/gauss3", [2, 16, 16, 3], "relu", "gauss3", 300, 0, 50, ScalarType.Float64);
 
     /// <summary>Creates the loss-Hessian operator (cross-entropy) of a model and data.</summary>
-    public static LossHessianOperator Operator(Sequential model, Tensor x, Tensor y, int? batchSize = null, HessianGraphMode mode = HessianGraphMode.Auto) =>
-        new(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, batchSize), options: new LossHessianOptions { GraphMode = mode });
+    public static LossHessianOperator Operator(Sequential model, Tensor x, Tensor y, int? batchSize = null, HessianGraphMode mode = HessianGraphMode.Auto,
+        HvpEngine engine = HvpEngine.Auto) =>
+        new(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, batchSize), options: new LossHessianOptions { GraphMode = mode, Engine = engine });
 }

@@ -21,7 +21,8 @@ namespace HessianGeometry.Benchmarks.Operators;
 /// backward per batch, memory of the whole data set's activations).</item>
 /// </list>
 /// Targets: cached HVP / one-batch gradient ≤ 1.2; streamed HVP / streamed gradient ≤ 2.5; block HVP per vector ≤ the
-/// single HVP of the same mode.
+/// single HVP of the same mode. Every case runs on both product engines (<see cref="HvpEngine"/>): autograd's double
+/// backward and the analytic MLP R-operator; the gradient baseline is the same autograd gradient for both.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -50,14 +51,23 @@ public class HvpBenchmarks
         [BenchmarkProblems.Mlp1315, BenchmarkProblems.Mlp67k(1000), BenchmarkProblems.Mlp67k(4096)],
         [BenchmarkProblems.Mlp1315, BenchmarkProblems.Mlp67k(1000)]);
 
+    /// <summary>The product engine under test.</summary>
+    [Params(HvpEngine.DoubleBackward, HvpEngine.AnalyticMlp)]
+    public HvpEngine Engine { get; set; }
+
+    private LossHessianOperator reference = null!;
+
     [GlobalSetup]
     public void Setup()
     {
         var (model, x, y) = Problem.Create();
-        streamed = BenchmarkProblems.Operator(model, x, y, BatchSize);
-        cached = BenchmarkProblems.Operator(model, x, y);
-        recomputed = BenchmarkProblems.Operator(model, x, y, mode: HessianGraphMode.Streamed);
-        cachedBatches = BenchmarkProblems.Operator(model, x, y, BatchSize, HessianGraphMode.Cached);
+        streamed = BenchmarkProblems.Operator(model, x, y, BatchSize, engine: Engine);
+        cached = BenchmarkProblems.Operator(model, x, y, engine: Engine);
+        recomputed = BenchmarkProblems.Operator(model, x, y, mode: HessianGraphMode.Streamed, engine: Engine);
+        cachedBatches = BenchmarkProblems.Operator(model, x, y, BatchSize, HessianGraphMode.Cached, Engine);
+        reference = BenchmarkProblems.Operator(model, x, y, engine: HvpEngine.DoubleBackward);
+        if (new[] { streamed, cached, recomputed, cachedBatches }.Any(o => o.Engine != Engine))
+            throw new InvalidOperationException($"An operator did not run on the {Engine} engine: {cached.EngineNote}");
         vector = randn(streamed.Dimension, dtype: streamed.DType, generator: new Generator(1)).DetachFromDisposeScope();
         block = randn(streamed.Dimension, BlockSize, dtype: streamed.DType, generator: new Generator(2)).DetachFromDisposeScope();
         if (!cached.IsGraphCached || streamed.IsGraphCached || recomputed.IsGraphCached || !cachedBatches.IsGraphCached)
@@ -70,11 +80,12 @@ public class HvpBenchmarks
     private void Validate()
     {
         using var scope = NewDisposeScope();
-        var reference = cached.Apply(vector);
+        var reference = this.reference.Apply(vector);
+        Check("cached HVP", cached.Apply(vector), reference);
         Check("streamed HVP", streamed.Apply(vector), reference);
         Check("recomputed one-batch HVP", recomputed.Apply(vector), reference);
         Check("cached per-batch HVP", cachedBatches.Apply(vector), reference);
-        var blockReference = stack(Enumerable.Range(0, BlockSize).Select(j => cached.Apply(block[.., j].contiguous())).ToList(), 1);
+        var blockReference = stack(Enumerable.Range(0, BlockSize).Select(j => this.reference.Apply(block[.., j].contiguous())).ToList(), 1);
         Check("cached block HVP", cached.ApplyBlock(block), blockReference);
         Check("streamed block HVP", streamed.ApplyBlock(block), blockReference);
         Check("streamed gradient", streamed.Gradient(), cached.Gradient());
@@ -84,7 +95,7 @@ public class HvpBenchmarks
     {
         var error = ((actual - expected).norm() / expected.norm()).item<float>();
         if (!(error < 1e-4f))
-            throw new InvalidOperationException($"The {what} disagrees with the cached-graph reference (relative error {error}); refusing to time it.");
+            throw new InvalidOperationException($"The {what} disagrees with the double-backward reference (relative error {error}); refusing to time it.");
     }
 
     [GlobalCleanup]
@@ -94,6 +105,7 @@ public class HvpBenchmarks
         cached.Dispose();
         recomputed.Dispose();
         cachedBatches.Dispose();
+        reference.Dispose();
         vector.Dispose();
         block.Dispose();
     }

@@ -29,4 +29,5 @@ internal sealed record AnalysisConfiguration(
     long ExactBudgetBytes,
     ILogger? Logger,
     string? Label,
-    bool CheckDeterminism = true);
+    bool CheckDeterminism = true,
+    HvpEngine Engine = HvpEngine.Auto);

@@ -47,4 +47,7 @@ public sealed record AnalysisSettings
 
     /// <summary>Whether the exact Hessian was materialised (small models).</summary>
     public bool ExactHessian { get; init; }
+
+    /// <summary>The engine the Hessian-vector products ran on: AnalyticMlp or DoubleBackward (see <see cref="Operators.HvpEngine"/>).</summary>
+    public string HvpEngine { get; init; } = "DoubleBackward";
 }

@@ -40,6 +40,7 @@ public sealed class HessianAnalysisBuilder
     private bool? exact;
     private long exactBudget = ExactHessian.DefaultMemoryBudgetBytes;
     private bool checkDeterminism = true;
+    private HvpEngine engine = HvpEngine.Auto;
     private ILogger? logger;
     private string? label;
 
@@ -184,6 +185,19 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
+    /// <summary>
+    /// How Hessian-vector products are computed (default <see cref="HvpEngine.Auto"/>: the analytic R-operator for a plain
+    /// MLP after it matched double backward on a first product, otherwise double backward). The report's settings record
+    /// the engine that ran.
+    /// </summary>
+    public HessianAnalysisBuilder WithHvpEngine(HvpEngine hvpEngine)
+    {
+        if (!Enum.IsDefined(hvpEngine))
+            throw new ArgumentOutOfRangeException(nameof(hvpEngine), hvpEngine, "Use HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
+        engine = hvpEngine;
+        return this;
+    }
+
     /// <summary>Switches a model in training mode to eval for the analysis and restores the mode afterwards.</summary>
     public HessianAnalysisBuilder SwitchToEvalMode()
     {
@@ -278,7 +292,7 @@ public sealed class HessianAnalysisBuilder
             BatchSize = data.BatchSize,
         };
         return new HessianAnalysisPlan(new AnalysisConfiguration(model, loss, data, parameterFilter, solver, settings, trace, density, hesd,
-            alignment, complexity, epsilonDirections, margin, precision, graphMode, switchToEval, exact, exactBudget, logger, label, checkDeterminism));
+            alignment, complexity, epsilonDirections, margin, precision, graphMode, switchToEval, exact, exactBudget, logger, label, checkDeterminism, engine));
     }
 
     /// <summary>Builds and runs the analysis (see <see cref="HessianAnalysisPlan.AnalyzeMinimum"/>).</summary>

@@ -36,13 +36,14 @@ public sealed class HessianAnalysisPlan
             c.Model.eval();
         using var scope = NewDisposeScope();
         var space = ParameterSpace.FromModule(c.Model, c.ParameterFilter);
-        var options = new LossHessianOptions { GraphMode = c.GraphMode, AnalysisDType = c.Precision, CheckDeterministic = c.CheckDeterminism };
+        var options = new LossHessianOptions { GraphMode = c.GraphMode, AnalysisDType = c.Precision, CheckDeterministic = c.CheckDeterminism, Engine = c.Engine };
         using var op = new LossHessianOperator(c.Model, c.Loss, c.Data, space, options);
         var run = new StageRunner(op, Stages(c), progress, log, cancellationToken);
         var s = c.Settings;
         var useExact = c.Exact == true || s.Solver == "exact";
         var p = op.Dimension;
         log.LogInformation("Analysing {Parameters} parameters over {Samples} samples in {DType}.", p, op.SampleCount, op.DType);
+        log.LogInformation("Hessian-vector products: {EngineNote}.", op.EngineNote);
 
         var report = new MinimumReport
         {
@@ -50,7 +51,7 @@ public sealed class HessianAnalysisPlan
             Samples = op.SampleCount,
             LossFunction = c.Loss.Name,
             Precision = op.DType.ToString(),
-            Settings = s with { ExactHessian = useExact },
+            Settings = s with { ExactHessian = useExact, HvpEngine = op.Engine.ToString() },
             Label = c.Label,
         };
         report = run.Stage("loss", () =>

@@ -223,14 +223,7 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         var products = zeros(k, Dimension, dtype: DType, device: Device);
         if (kernel is not null)
         {
-            ForEachKernelBatch(state =>
-            {
-                for (var j = 0; j < k; j++)
-                {
-                    using var columnScope = NewDisposeScope();
-                    products[j].add_(kernel.Product(state, columns[j]));
-                }
-            });
+            ForEachKernelBatch(state => products.add_(kernel.ProductRows(state, columns)));
         }
         else if (cached)
         {

@@ -173,6 +173,23 @@ public sealed class AnalyzeMinimumTests
     }
 
     [Fact]
+    public void BothEngines_GiveTheSameReport_AndTheReportSaysWhichRan()
+    {
+        using var scope = NewDisposeScope();
+        var (model, x, y) = AnalysisFixture.Trained();
+        HessianAnalysisBuilder Plan() => HessianAnalysis.For(model).WithData(x, y, batchSize: 64).TopEigenpairs(3).WithTrace().Seed(7);
+        var analytic = Plan().AnalyzeMinimum();
+        var autograd = Plan().WithHvpEngine(HessianGeometry.Operators.HvpEngine.DoubleBackward).AnalyzeMinimum();
+        Assert.Equal("AnalyticMlp", analytic.Settings.HvpEngine);
+        Assert.Equal("DoubleBackward", autograd.Settings.HvpEngine);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(autograd.Eigenvalues![i], analytic.Eigenvalues![i], 1e-9 * Math.Abs(autograd.Eigenvalues[0]));
+        // Same seed, same probes: the Hutchinson estimates differ only by the products' rounding.
+        Assert.Equal(autograd.Trace!.Value, analytic.Trace!.Value, 1e-9 * Math.Abs(autograd.Trace.Value));
+        Assert.Matches("\"hvpEngine\":\\s*\"AnalyticMlp\"", MinimumReportJson.Serialize(analytic));
+    }
+
+    [Fact]
     public void Logger_ReceivesStageMessages()
     {
         using var scope = NewDisposeScope();

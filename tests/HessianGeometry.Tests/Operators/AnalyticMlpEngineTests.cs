@@ -129,6 +129,24 @@ public sealed class AnalyticMlpEngineTests
     }
 
     [Fact]
+    public void BlockSplitIntoChunks_EqualsTheWholeBlock_AndSingleProducts()
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(30, 3, 3, seed: 46);
+        var model = TinyModels.Mlp([3, 7, 5, 3], "tanh", seed: 47);
+        var space = ParameterSpace.FromModule(model);
+        var kernel = MlpCurvatureKernel.TryCreate(model, LossFunction.CrossEntropy, space, space, t => t, out var reason);
+        Assert.True(kernel is not null, reason);
+        var state = kernel.Prepare(x, y, 1.0 / 30);
+        var rows = randn(7, space.Dimension, dtype: ScalarType.Float64, generator: new Generator(48));
+        var whole = kernel.ProductRows(state, rows);
+        // 30 rows × width 7 = 210 elements per vector: a budget of 500 splits the 7 vectors into chunks of 2.
+        Assertions.RelativelyClose(kernel.ProductRows(state, rows, elementBudget: 500), whole, 1e-14, "chunked block");
+        for (var j = 0; j < 7; j++)
+            Assertions.RelativelyClose(kernel.Product(state, rows[j]), whole[j], 1e-13, $"single product {j}");
+    }
+
+    [Fact]
     public void Auto_PicksTheAnalyticEngine_ForAPlainMlp_AndSaysHowWellItMatched()
     {
         using var scope = NewDisposeScope();
