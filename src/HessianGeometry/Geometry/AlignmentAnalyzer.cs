@@ -7,7 +7,8 @@ namespace HessianGeometry.Geometry;
 /// <summary>
 /// Alignment of Hessian eigenvectors with the reinforcing gradients of the training inputs (Sabanayagam, Behrens,
 /// Adomaityte, Dawid 2025, "Unveiling the Hessian's Connection to the Decision Boundary"):
-/// A_i(x) = ⟨g(x), v_i⟩ / (‖g(x)‖ ‖v_i‖), a signed cosine, defined as 0 when ‖g(x)‖ ≤ 1e-20; and the per-eigenvector
+/// A_i(x) = ⟨g(x), v_i⟩ / (‖g(x)‖ ‖v_i‖), a signed cosine, defined as 0 when ‖g(x)‖ ≤ 1e-140 (1e-15 in a float32
+/// analysis), where its norm underflows; and the per-eigenvector
 /// statistics m_i = (1/n) Σ_x |A_i(x)| and max_x |A_i(x)|.
 /// </summary>
 /// <remarks>
@@ -43,7 +44,7 @@ public static class AlignmentAnalyzer
         var norms = q.Norms!.to(ScalarType.Float64).cpu();
         var products = q.Products!.to(ScalarType.Float64).cpu();
         var denominator = norms.unsqueeze(1) * columnNorms.cpu().unsqueeze(0);
-        var defined = (norms > ReinforcingLoss.ZeroGradientNorm).unsqueeze(1);
+        var defined = (norms > ReinforcingLoss.ZeroGradientNorm(op.DType)).unsqueeze(1);
         // |cos| ≤ 1 holds exactly; the clamp only removes rounding above 1.
         var alignment = where(defined, products / where(defined, denominator, ones_like(denominator)), zeros_like(products)).clamp(-1.0, 1.0);
         var absolute = alignment.abs();

@@ -7,7 +7,7 @@ namespace HessianGeometry.Geometry;
 /// Adomaityte, Dawid 2025, "Unveiling the Hessian's Connection to the Decision Boundary"):
 /// A_i(x) = ⟨g(x), v_i⟩ / (‖g(x)‖ ‖v_i‖), with g(x) = ∂ℓ(θ; x, ŷ)/∂θ and ŷ = argmax f_θ(x).
 /// </summary>
-/// <param name="Alignment">A, float64 [n, k]: signed cosines, rows in input order, columns in eigenvector order; 0 where ‖g(x)‖ ≤ 1e-20.</param>
+/// <param name="Alignment">A, float64 [n, k]: signed cosines, rows in input order, columns in eigenvector order; 0 where ‖g(x)‖ ≤ 1e-140 (1e-15 in float32), where the norm underflows.</param>
 /// <param name="MeanAbsAlignment">m_i = (1/n) Σ_x |A_i(x)|, one per eigenvector (the paper's statistic).</param>
 /// <param name="MaxAbsAlignment">max_x |A_i(x)|, one per eigenvector (the max variant).</param>
 /// <param name="GradientNorms">‖g(x_j)‖, one per input.</param>

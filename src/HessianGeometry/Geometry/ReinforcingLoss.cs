@@ -11,8 +11,13 @@ namespace HessianGeometry.Geometry;
 /// </summary>
 internal static class ReinforcingLoss
 {
-    /// <summary>‖g(x)‖ at or below this counts as zero: the alignment is then defined as 0.</summary>
-    public const double ZeroGradientNorm = 1e-20;
+    /// <summary>
+    /// ‖g(x)‖ at or below this counts as zero and the alignment is defined as 0: 1e-140 in float64, 1e-15 in float32.
+    /// Below these the squares summed into ‖g‖² underflow (float64 below 1.5e-154 per component, float32 below 1.1e-19),
+    /// so the norm, not the gradient, stops being accurate. Above them the gradient itself is accurate, because the
+    /// cross-entropy is differentiated in the form of <see cref="StableCrossEntropy"/>.
+    /// </summary>
+    public static double ZeroGradientNorm(ScalarType dtype) => dtype == ScalarType.Float64 ? 1e-140 : 1e-15;
 
     public static void CheckOperator(LossHessianOperator op)
     {
@@ -78,12 +83,31 @@ internal static class ReinforcingLoss
     /// <summary>ℓ_j(θ; x_j, t_j), shape [b]. For MSE with class targets the target is one-hot(t).</summary>
     public static Tensor PerSample(LossHessianOperator op, Tensor output, Tensor targets)
     {
-        var losses = op.LossFunction.PerSample(output, targets);
+        var losses = op.LossFunction.Kind == LossKind.CrossEntropy && output.dim() == 2 && targets.dim() == 1 && targets.dtype == ScalarType.Int64
+            ? StableCrossEntropy(output, targets)
+            : op.LossFunction.PerSample(output, targets);
         if (losses.dim() != 1 || losses.shape[0] != output.shape[0])
             throw new InvalidOperationException($"The loss '{op.LossFunction.Name}' returned shape {Guard.Shape(losses)} for a batch of {output.shape[0]}; per-sample geometry needs one loss value per sample, shape [b].");
         if (!losses.requires_grad)
             throw new InvalidOperationException("The loss does not depend on any selected parameter (it does not require grad). Check the parameter selection and that the model is not run under no_grad.");
         return losses;
+    }
+
+    /// <summary>
+    /// Per-sample cross-entropy −log softmax(z)_t written as softplus(s) with s = logsumexp_{c≠t}(z_c − z_t): the same
+    /// value as <c>F.cross_entropy</c>, but its derivative in z is p_c for c ≠ t and −σ(s) = −(1 − p_t) for t, neither
+    /// formed as a difference from 1. <c>F.cross_entropy</c>'s backward forms p_t − 1, which keeps only
+    /// 1.1e-16 / (1 − p_t) of its digits and is exactly 0 once the logit gap exceeds about 37 (float64) or 17 (float32):
+    /// on a well-trained model the reinforcing gradient of a confident input then loses its t-component and its alignment
+    /// is rounding noise.
+    /// </summary>
+    public static Tensor StableCrossEntropy(Tensor logits, Tensor targets)
+    {
+        var target = logits.gather(1, targets.unsqueeze(1));
+        var isTarget = nn.functional.one_hot(targets, logits.shape[1]).to(ScalarType.Bool);
+        var s = (logits - target).masked_fill(isTarget, double.NegativeInfinity).logsumexp(1);
+        // softplus switches to its linear branch where e^{-s} is below the dtype's resolution, so that branch is exact too.
+        return nn.functional.softplus(s, 1, logits.dtype == ScalarType.Float64 ? 37 : 17);
     }
 
     /// <summary>Top-1 class and top-1 minus top-2 output of each row.</summary>
