@@ -48,6 +48,7 @@ public static class MarkdownReport
             ["eigen-solver", Text(r.Solver ?? r.Settings.Solver)],
             ["seed", r.Settings.Seed.ToString(CultureInfo.InvariantCulture)],
             ["exact Hessian", YesNo(r.Settings.ExactHessian)],
+            ["Hessian-vector products", Text(r.Settings.HvpEngine == "AnalyticMlp" ? "analytic MLP R-operator" : "double backward")],
             ["library version", Text(r.LibraryVersion)],
             ["report schema", r.SchemaVersion.ToString(CultureInfo.InvariantCulture)],
         ]);

@@ -223,7 +223,7 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         var products = zeros(k, Dimension, dtype: DType, device: Device);
         if (kernel is not null)
         {
-            ForEachKernelBatch(state => products.add_(kernel.ProductRows(state, columns)));
+            ForEachKernelBatch(state => kernel.AddProductRows(state, columns, products));
         }
         else if (cached)
         {
