@@ -31,7 +31,6 @@ internal sealed class MlpCurvatureKernel
     private readonly int lowest;
     private readonly bool[] keepOutputGradient;
     private readonly int lowestNeededGradient;
-    private readonly long widest;
 
     private MlpCurvatureKernel(Step[] steps, ParameterSpace space, LossKind lossKind)
     {
@@ -42,7 +41,6 @@ internal sealed class MlpCurvatureKernel
         for (int i = 1; i < offsets.Length; i++)
             offsets[i] = offsets[i - 1] + space.Tensors[i - 1].numel();
         lowest = Array.FindIndex(steps, s => s.WeightIndex >= 0 || s.BiasIndex >= 0);
-        widest = steps.Where(s => s.IsLinear).Max(s => Math.Max(s.Weight!.shape[0], s.Weight.shape[1]));
         // g_j is used directly by a Linear step above the lowest selected one whose weight is selected (gᵀ R(a), g V),
         // and by an activation above it with a non-zero σ″; it must be propagated down to the lowest such step.
         keepOutputGradient = new bool[steps.Length];
@@ -247,52 +245,20 @@ internal sealed class MlpCurvatureKernel
     }
 
     /// <summary>This batch's contribution to H v, flat in the parameter space's order.</summary>
-    public Tensor Product(MlpBatchState state, Tensor vector) => Multiply(state, vector);
-
-    /// <summary>
-    /// Adds this batch's contribution to H Vᵀ for k vectors, given as the rows of <paramref name="rows"/> [k, p], to
-    /// <paramref name="sum"/> [k, p]. Vectors travel together through every step as [n, k, w] tensors, so each matrix
-    /// product of the R-passes is one call for several vectors: the same flops in fewer calls, which is what a block saves
-    /// on small layers. On large layers a [n, k, w] tensor leaves the cache and the block runs slower than one vector at
-    /// a time (measured: 67k parameters, n = 1,000, k = 8: 12.7 against 8.1 ms per vector), so vectors are grouped only
-    /// while n·k·w stays within <paramref name="elementBudget"/> (default 256 K elements, 1–2 MB).
-    /// </summary>
-    public void AddProductRows(MlpBatchState state, Tensor rows, Tensor sum, long elementBudget = 256L << 10)
-    {
-        var k = rows.shape[0];
-        var group = Math.Max(1, Math.Min(k, elementBudget / Math.Max(1, state.Rows * widest)));
-        for (long start = 0; start < k; start += group)
-        {
-            // Each group's intermediates are freed before the next group runs: kept alive together, eight single products
-            // on the 67k model ran 40 % slower per vector than one.
-            using var scope = NewDisposeScope();
-            var size = Math.Min(group, k - start);
-            if (size == 1)
-                sum[start].add_(Multiply(state, rows[start]));
-            else
-                sum.narrow(0, start, size).add_(Multiply(state, rows.narrow(0, start, size)));
-        }
-    }
-
-    /// <summary>
-    /// The R-passes for one vector v [p] (2-D activations [n, w]) or a group of vectors [k, p] (3-D activations
-    /// [n, k, w]); <see cref="Shapes"/> hides the difference, so one vector pays no reshapes.
-    /// </summary>
-    private Tensor Multiply(MlpBatchState state, Tensor v)
+    public Tensor Product(MlpBatchState state, Tensor vector)
     {
         using var _ = no_grad();
-        var shapes = new Shapes(state.Rows, v.dim() == 1 ? null : v.shape[0]);
         var directions = new Tensor?[steps.Length];
         var biasDirections = new Tensor?[steps.Length];
         for (var j = lowest; j < steps.Length; j++)
         {
             if (steps[j].WeightIndex >= 0)
-                directions[j] = Slice(v, steps[j].WeightIndex);
+                directions[j] = Slice(vector, steps[j].WeightIndex);
             if (steps[j].BiasIndex >= 0)
-                biasDirections[j] = Slice(v, steps[j].BiasIndex);
+                biasDirections[j] = Slice(vector, steps[j].BiasIndex);
         }
 
-        // R-forward: R(h_j); null stands for an exact zero below the lowest selected layer.
+        // R-forward: R(h_j) for the vector; null stands for an exact zero below the lowest selected layer.
         var rInputs = new Tensor?[steps.Length];
         Tensor? r = null;
         for (var j = lowest; j < steps.Length; j++)
@@ -301,16 +267,16 @@ internal sealed class MlpCurvatureKernel
             rInputs[j] = r;
             if (s.IsLinear)
             {
-                var next = r is null ? null : shapes.RowsTimes(r, s.Weight!.t());
+                var next = r?.mm(s.Weight!.t());
                 if (directions[j] is { } direction)
-                    next = shapes.AddInputTimesDirectionsT(next, state.Inputs[j]!, direction);
+                    next = next is null ? state.Inputs[j]!.mm(direction.t()) : next.addmm_(state.Inputs[j]!, direction.t());
                 if (biasDirections[j] is { } biasDirection)
-                    next = next is null ? shapes.Repeat(biasDirection) : next.add_(biasDirection);
+                    next = next is null ? biasDirection.expand(state.Rows, -1).clone() : next.add_(biasDirection);
                 r = next;
             }
             else if (r is not null)
             {
-                r = r * shapes.PerSample(state.FirstDerivatives[j]!);
+                r = r * state.FirstDerivatives[j]!;
             }
         }
 
@@ -318,13 +284,13 @@ internal sealed class MlpCurvatureKernel
         Tensor rGradient;
         if (lossKind == LossKind.CrossEntropy)
         {
-            var p = shapes.PerSample(state.Probabilities!);
+            var p = state.Probabilities!;
             var pr = p * r!;
-            rGradient = (pr - p * pr.sum(dim: -1, keepdim: true)).mul_(state.Scale);
+            rGradient = (pr - p * pr.sum(dim: 1, keepdim: true)).mul_(state.Scale);
         }
         else
         {
-            rGradient = r! * (2.0 * state.Scale / r!.shape[^1]);
+            rGradient = r! * (2.0 * state.Scale / r!.shape[1]);
         }
         var parts = new Tensor[space.Tensors.Count];
         for (var j = steps.Length - 1; j >= lowest; j--)
@@ -334,87 +300,49 @@ internal sealed class MlpCurvatureKernel
             {
                 if (s.WeightIndex >= 0)
                 {
-                    var part = shapes.TransposeTimes(rGradient, state.Inputs[j]!);
+                    var part = rGradient.t().mm(state.Inputs[j]!);
                     if (rInputs[j] is { } rInput)
-                        shapes.AddTransposeTimesOnRight(part, state.OutputGradients[j]!, rInput);
+                        part.addmm_(state.OutputGradients[j]!.t(), rInput);
                     parts[s.WeightIndex] = part;
                 }
                 if (s.BiasIndex >= 0)
                     parts[s.BiasIndex] = rGradient.sum(dim: 0);
                 if (j > lowest)
                 {
-                    var next = shapes.RowsTimes(rGradient, s.Weight!);
+                    var next = rGradient.mm(s.Weight!);
                     if (directions[j] is { } direction)
-                        shapes.AddInputTimesDirections(next, state.OutputGradients[j]!, direction);
+                        next.addmm_(state.OutputGradients[j]!, direction);
                     rGradient = next;
                 }
             }
             else if (j > lowest)
             {
-                var next = rGradient * shapes.PerSample(state.FirstDerivatives[j]!);
+                var next = rGradient * state.FirstDerivatives[j]!;
                 if (state.SecondDerivatives[j] is { } second && rInputs[j] is { } rInput)
-                    next.add_(shapes.PerSample(state.OutputGradients[j]! * second) * rInput);
+                    next.add_(state.OutputGradients[j]! * second * rInput);
                 rGradient = next;
             }
         }
-        return shapes.Group is null ? space.Flatten(parts) : cat(parts.Select(t => t.reshape(shapes.Group.Value, -1)).ToList(), 1);
+        return space.Flatten(parts);
     }
 
-    /// <summary>Parameter <paramref name="index"/>'s part of v [p] or of the rows of V [k, p], shaped like the parameter (with a leading k).</summary>
-    private Tensor Slice(Tensor v, int index)
-    {
-        var shape = space.Tensors[index].shape;
-        var numel = space.Tensors[index].numel();
-        return v.dim() == 1 ? v.narrow(0, offsets[index], numel).view(shape) : v.narrow(1, offsets[index], numel).reshape([v.shape[0], .. shape]);
-    }
+    private Tensor Slice(Tensor vector, int index) =>
+        vector.narrow(0, offsets[index], space.Tensors[index].numel()).view(space.Tensors[index].shape);
 
     /// <summary>
-    /// The matrix products of the R-passes for n samples and either one vector (Group null: activations [n, w], weight
-    /// directions [out, in]) or k vectors at once (activations [n, k, w], directions [k, out, in]), each one BLAS call.
+    /// Adds this batch's contribution to H v_j for the k vectors given as the rows of <paramref name="rows"/> [k, p] to
+    /// the rows of <paramref name="sum"/> [k, p]. The vectors share the batch's forward quantities and run one at a time,
+    /// each in its own dispose scope. Running them together as [n, k, w] tensors, one matrix product per step for the
+    /// whole group, was measured and dropped: the products here are not call-bound, and the larger tensors ran 0–60 %
+    /// slower per vector (MLP 2-100-100-3, n = 300: 0.90 ms per vector one at a time, 1.1–1.6 ms in groups of 8–64).
     /// </summary>
-    private readonly record struct Shapes(long Rows, long? Group)
+    public void AddProductRows(MlpBatchState state, Tensor rows, Tensor sum)
     {
-        /// <summary>R [n, (k,) w] × M [w, w′].</summary>
-        public Tensor RowsTimes(Tensor r, Tensor m) =>
-            Group is not { } k ? r.mm(m) : r.reshape(Rows * k, r.shape[2]).mm(m).view(Rows, k, m.shape[1]);
-
-        /// <summary>sum + a [n, in] × Vᵀ for each direction V [out, in]: [n, (k,) out]; sum may be null (zero).</summary>
-        public Tensor AddInputTimesDirectionsT(Tensor? sum, Tensor a, Tensor directions)
+        for (long j = 0; j < rows.shape[0]; j++)
         {
-            if (Group is not { } k)
-                return sum is null ? a.mm(directions.t()) : sum.addmm_(a, directions.t());
-            var product = a.mm(directions.reshape(k * directions.shape[1], directions.shape[2]).t()).view(Rows, k, directions.shape[1]);
-            return sum is null ? product : sum.add_(product);
+            using var scope = NewDisposeScope();
+            sum[j].add_(Product(state, rows[j]));
         }
-
-        /// <summary>sum += g [n, out] × V for each direction V [out, in], sum [n, (k,) in].</summary>
-        public void AddInputTimesDirections(Tensor sum, Tensor g, Tensor directions)
-        {
-            if (Group is not { } k)
-                sum.addmm_(g, directions);
-            else
-                sum.add_(g.mm(directions.permute(1, 0, 2).reshape(directions.shape[1], k * directions.shape[2])).view(Rows, k, directions.shape[2]));
-        }
-
-        /// <summary>Σ_samples Rᵀ a: R [n, (k,) out], a [n, in] → [(k,) out, in].</summary>
-        public Tensor TransposeTimes(Tensor r, Tensor a) =>
-            Group is not { } k ? r.t().mm(a) : r.reshape(Rows, k * r.shape[2]).t().mm(a).view(k, r.shape[2], a.shape[1]);
-
-        /// <summary>sum += Σ_samples gᵀ R: g [n, out], R [n, (k,) in], sum [(k,) out, in].</summary>
-        public void AddTransposeTimesOnRight(Tensor sum, Tensor g, Tensor r)
-        {
-            if (Group is not { } k)
-                sum.addmm_(g.t(), r);
-            else
-                sum.add_(r.reshape(Rows, k * r.shape[2]).t().mm(g).view(k, r.shape[2], g.shape[1]).transpose(1, 2));
-        }
-
-        /// <summary>A per-sample factor [n, w] broadcast over the group.</summary>
-        public Tensor PerSample(Tensor t) => Group is null ? t : t.unsqueeze(1);
-
-        /// <summary>A bias direction [(k,) out] repeated for every sample.</summary>
-        public Tensor Repeat(Tensor bias) =>
-            Group is not { } k ? bias.expand(Rows, -1).clone() : bias.unsqueeze(0).expand(Rows, k, -1).clone();
     }
 
     /// <summary>A Linear step (Weight set) or an activation step (Activation set); indices into the parameter space, −1 if not selected.</summary>

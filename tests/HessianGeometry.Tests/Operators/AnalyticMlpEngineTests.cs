@@ -129,32 +129,6 @@ public sealed class AnalyticMlpEngineTests
     }
 
     [Fact]
-    public void BlockSplitIntoChunks_EqualsTheWholeBlock_AndSingleProducts()
-    {
-        using var scope = NewDisposeScope();
-        var (x, y) = TinyModels.Blobs(30, 3, 3, seed: 46);
-        var model = TinyModels.Mlp([3, 7, 5, 3], "tanh", seed: 47);
-        var space = ParameterSpace.FromModule(model);
-        var kernel = MlpCurvatureKernel.TryCreate(model, LossFunction.CrossEntropy, space, space, t => t, out var reason);
-        Assert.True(kernel is not null, reason);
-        var state = kernel.Prepare(x, y, 1.0 / 30);
-        var rows = randn(7, space.Dimension, dtype: ScalarType.Float64, generator: new Generator(48));
-        Tensor Block(long budget)
-        {
-            var sum = zeros(7, space.Dimension, dtype: ScalarType.Float64);
-            kernel.AddProductRows(state, rows, sum, budget);
-            return sum;
-        }
-        var whole = Block(1 << 20);
-        // 30 rows × width 7 = 210 elements per vector: a budget of 500 splits the 7 vectors into groups of 2, one of 200
-        // into single products.
-        Assertions.RelativelyClose(Block(500), whole, 1e-14, "block in groups of 2");
-        Assertions.RelativelyClose(Block(200), whole, 1e-14, "block one vector at a time");
-        for (var j = 0; j < 7; j++)
-            Assertions.RelativelyClose(kernel.Product(state, rows[j]), whole[j], 1e-13, $"single product {j}");
-    }
-
-    [Fact]
     public void Auto_PicksTheAnalyticEngine_ForAPlainMlp_AndSaysHowWellItMatched()
     {
         using var scope = NewDisposeScope();
