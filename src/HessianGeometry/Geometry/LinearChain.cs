@@ -1,3 +1,4 @@
+using HessianGeometry.Internal;
 using HessianGeometry.Operators;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -27,10 +28,8 @@ internal sealed class LinearChain
     /// <summary>The chain of a model that qualifies, or null (then the caller falls back to per-sample autograd).</summary>
     public static LinearChain? TryCreate(LossHessianOperator op)
     {
-        if (op.Model is not Sequential sequential)
-            return null;
-        var leaves = new List<Module>();
-        if (!Flatten(sequential, leaves))
+        var leaves = SequentialLeaves.Of(op.Model, out _);
+        if (leaves is null)
             return null;
         var offsets = new Dictionary<Tensor, long>(ReferenceEqualityComparer.Instance);
         long offset = 0;
@@ -39,14 +38,10 @@ internal sealed class LinearChain
             offsets[t] = offset;
             offset += t.numel();
         }
-        var seen = new HashSet<Module>(ReferenceEqualityComparer.Instance);
         var result = new List<Slot>();
         var matched = 0;
         foreach (var leaf in leaves)
         {
-            // A module used twice shares its weights between two places: its gradient is a sum the formulas miss.
-            if (!seen.Add(leaf))
-                return null;
             if (leaf is Linear linear)
             {
                 long? w = linear.weight is { } weight && offsets.TryGetValue(weight, out var wo) ? wo : null;
@@ -131,23 +126,6 @@ internal sealed class LinearChain
                 products.add_(slot.Directional(delta, a, directions!));
         }
         return new BatchQuantities(squaredNorms?.sqrt(), products, classes, gaps);
-    }
-
-    private static bool Flatten(Sequential sequential, List<Module> leaves)
-    {
-        foreach (var (_, child) in sequential.named_children())
-        {
-            if (child is Sequential nested)
-            {
-                if (!Flatten(nested, leaves))
-                    return false;
-            }
-            else
-            {
-                leaves.Add(child);
-            }
-        }
-        return true;
     }
 
     /// <summary>Modules whose output row j depends only on input row j and that hold no parameters.</summary>

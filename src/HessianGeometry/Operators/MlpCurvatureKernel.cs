@@ -68,15 +68,22 @@ internal sealed class MlpCurvatureKernel
             reason = $"the loss is {loss.Name}; the analytic engine covers cross-entropy and MSE";
             return null;
         }
-        if (model is not TorchSharp.Modules.Sequential)
+        var leaves = SequentialLeaves.Of(model, out reason);
+        if (leaves is null)
+            return null;
+        var hooked = model.modules().Prepend(model).FirstOrDefault(HasHooks);
+        if (hooked is not null)
         {
-            reason = $"the model is a {model.GetType().Name}, not a Sequential of Linear layers and activations";
+            reason = $"a {hooked.GetType().Name} carries forward hooks, which the analytic engine would not run";
             return null;
         }
         var steps = new List<Step>();
         var matched = 0;
-        if (!Collect(model, steps, originals, analysis, valueOf, ref matched, out reason))
-            return null;
+        foreach (var leaf in leaves)
+        {
+            if (!TryAddStep(leaf, steps, originals, analysis, valueOf, ref matched, out reason))
+                return null;
+        }
         if (!steps.Any(s => s.IsLinear))
         {
             reason = "the Sequential has no Linear layer";
@@ -91,48 +98,29 @@ internal sealed class MlpCurvatureKernel
         return new MlpCurvatureKernel([.. steps], analysis, loss.Kind);
     }
 
-    private static bool Collect(Module module, List<Step> steps, ParameterSpace originals, ParameterSpace analysis, Func<Tensor, Tensor> valueOf, ref int matched, out string reason)
+    /// <summary>Appends the step of one leaf module, or returns false with the reason it is not covered.</summary>
+    private static bool TryAddStep(nn.Module leaf, List<Step> steps, ParameterSpace originals, ParameterSpace analysis, Func<Tensor, Tensor> valueOf, ref int matched, out string reason)
     {
-        if (HasHooks(module))
+        reason = "";
+        switch (leaf)
         {
-            reason = $"a {module.GetType().Name} carries forward hooks, which the analytic engine would not run";
-            return false;
-        }
-        switch (module)
-        {
-            case TorchSharp.Modules.Sequential sequential:
-                foreach (var child in sequential.children())
-                {
-                    if (child is not Module typed)
-                    {
-                        reason = $"the Sequential holds a {child.GetType().Name}";
-                        return false;
-                    }
-                    if (!Collect(typed, steps, originals, analysis, valueOf, ref matched, out reason))
-                        return false;
-                }
-                reason = "";
-                return true;
             case TorchSharp.Modules.Linear linear:
-                var weightIndex = IndexOf(originals, linear.weight);
+                var weightIndex = IndexOf(originals, linear.weight!);
                 var biasIndex = linear.bias is null ? -1 : IndexOf(originals, linear.bias);
                 matched += (weightIndex >= 0 ? 1 : 0) + (biasIndex >= 0 ? 1 : 0);
                 steps.Add(new Step(
                     null,
-                    weightIndex >= 0 ? analysis.Tensors[weightIndex] : valueOf(linear.weight),
+                    weightIndex >= 0 ? analysis.Tensors[weightIndex] : valueOf(linear.weight!),
                     linear.bias is null ? null : biasIndex >= 0 ? analysis.Tensors[biasIndex] : valueOf(linear.bias),
                     weightIndex,
                     biasIndex));
-                reason = "";
                 return true;
             case TorchSharp.Modules.Identity:
-                reason = "";
                 return true;
             case TorchSharp.Modules.Dropout dropout when !dropout.training:
-                reason = "";
                 return true;
             default:
-                var activation = module switch
+                var activation = leaf switch
                 {
                     TorchSharp.Modules.ReLU => PointwiseActivation.ReLU,
                     TorchSharp.Modules.Tanh => PointwiseActivation.Tanh,
@@ -143,11 +131,10 @@ internal sealed class MlpCurvatureKernel
                 };
                 if (activation is null)
                 {
-                    reason = $"it contains a {module.GetType().Name} layer; the analytic engine covers Linear, ReLU, Tanh, Sigmoid, SiLU, exact GELU, Identity and eval-mode Dropout";
+                    reason = $"it contains a {leaf.GetType().Name} layer; the analytic engine covers Linear, ReLU, Tanh, Sigmoid, SiLU, exact GELU, Identity and eval-mode Dropout";
                     return false;
                 }
                 steps.Add(new Step(activation, null, null, -1, -1));
-                reason = "";
                 return true;
         }
     }
@@ -156,7 +143,7 @@ internal sealed class MlpCurvatureKernel
     /// True when TorchSharp's hook tables of the module are non-empty. Unknown field layouts count as "no hooks": the
     /// operator still compares a first product with double backward before it trusts the engine.
     /// </summary>
-    private static bool HasHooks(Module module)
+    private static bool HasHooks(nn.Module module)
     {
         for (var type = module.GetType(); type is not null && type != typeof(object); type = type.BaseType)
         {

@@ -156,6 +156,7 @@ public sealed class AnalyticMlpEngineTests
         { "gelu-tanh", "GELU" },
         { "training-dropout", "Dropout" },
         { "forward-hook", "forward hooks" },
+        { "shared-layer", "occurs twice" },
     };
 
     [Theory]
@@ -184,6 +185,10 @@ public sealed class AnalyticMlpEngineTests
                 model = nn.Sequential(("0", nn.Linear(3, 4, dtype: ScalarType.Float64)), ("1", nn.Dropout(0.0)), ("2", nn.Linear(4, 3, dtype: ScalarType.Float64)));
                 model.train();
                 allowTraining = true;
+                break;
+            case "shared-layer":
+                var shared = nn.Linear(3, 3, dtype: ScalarType.Float64);
+                model = nn.Sequential(("0", shared), ("1", nn.Tanh()), ("2", shared));
                 break;
             default:
                 var last = nn.Linear(4, 3, dtype: ScalarType.Float64);
