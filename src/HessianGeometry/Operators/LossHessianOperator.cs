@@ -42,6 +42,8 @@ public sealed class LossHessianOperator : LinearOperator, IHessianOperator
         Guard.NotNull(loss, nameof(loss));
         Guard.NotNull(data, nameof(data));
         Options = options ?? new LossHessianOptions();
+        if (!Enum.IsDefined(Options.Engine))
+            throw new ArgumentOutOfRangeException(nameof(options), Options.Engine, "LossHessianOptions.Engine must be HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
         if (!Options.AllowTrainingMode)
             ModelChecks.RefuseTrainingMode(model);
         this.model = model;

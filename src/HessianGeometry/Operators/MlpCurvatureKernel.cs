@@ -184,7 +184,11 @@ internal sealed class MlpCurvatureKernel
             if (s.IsLinear)
             {
                 if (j >= lowest)
-                    state.Inputs[j] = h;
+                {
+                    // The caller's input tensor gets a handle of its own: a cached state is detached from dispose scopes
+                    // and disposed with the operator, which must not touch data the caller owns.
+                    state.Inputs[j] = ReferenceEquals(h, inputs) ? inputs.detach() : h;
+                }
                 h = s.Bias is null ? h.mm(s.Weight!.t()) : addmm(s.Bias, h, s.Weight!.t(), 1, 1);
             }
             else

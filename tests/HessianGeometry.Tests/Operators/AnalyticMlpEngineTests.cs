@@ -223,6 +223,34 @@ public sealed class AnalyticMlpEngineTests
         Assert.True(difference > 1e-3, "the hook did not change the Hessian: the analytic engine ignored it");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DisposingACachedOperator_LeavesTheCallersDataAlone(bool asBatchSequence)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(30, 3, 3, seed: 49);
+        var model = TinyModels.Mlp([3, 5, 3], "tanh", seed: 50);
+        var data = asBatchSequence ? DataSource.FromBatches([(x, y)]) : DataSource.FromTensors(x, y);
+        var op = new LossHessianOperator(model, LossFunction.CrossEntropy, data, options: new LossHessianOptions { GraphMode = HessianGraphMode.Cached });
+        Assert.Equal(HvpEngine.AnalyticMlp, op.Engine);
+        op.Apply(ones(op.Dimension, dtype: ScalarType.Float64));
+        op.Dispose();
+        Assert.False(x.IsInvalid);
+        Assert.False(y.IsInvalid);
+        Assert.Equal(30, x.sum(dim: 1).shape[0]);
+    }
+
+    [Fact]
+    public void UndefinedEngine_IsRefused_WithTheValidChoices()
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(20, 2, 3, seed: 51);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Operator(TinyModels.Mlp([2, 4, 3], "relu", seed: 52), LossFunction.CrossEntropy, DataSource.FromTensors(x, y), (HvpEngine)7));
+        Assert.Contains("HvpEngine.Auto, DoubleBackward or AnalyticMlp", error.Message);
+    }
+
     [Fact]
     public void ManyProducts_LeaveNoLiveTensors()
     {
