@@ -44,7 +44,7 @@ public class AlignmentBenchmarks
             var (q, _) = linalg.qr(randn(op.Dimension, Directions, dtype: ScalarType.Float64, generator: new Generator(3)));
             directions = q.contiguous().DetachFromDisposeScope();
         }
-        if (!ReinforcingGradients.CanUseLinearFastPath(op))
+        if (!ReinforcingGradients.CanUseLinearFastPath(op.Risk))
             throw new InvalidOperationException("The benchmark model must qualify for the closed-form Linear path.");
         CaseMetrics.Once(this, "validate", Validate);
         NativeMemoryProbe.ProbeAll(this, repeats: 1);
@@ -62,7 +62,7 @@ public class AlignmentBenchmarks
         var reference = PerSampleAlignment();
         foreach (var (method, options) in new[] { (nameof(Batched), new AlignmentOptions()), (nameof(BatchedDoubleVjp), DoubleVjp) })
         {
-            using var result = AlignmentAnalyzer.Compute(op, inputs, directions, options);
+            using var result = AlignmentAnalyzer.Compute(op.Risk, inputs, directions, options);
             var norms = tensor(result.GradientNorms).unsqueeze(1);
             var cosine = (result.Alignment - reference).abs().max().item<double>();
             var scaled = ((result.Alignment - reference).abs() * norms).max().item<double>() / result.GradientNorms.Max();
@@ -78,7 +78,7 @@ public class AlignmentBenchmarks
     private Tensor PerSampleAlignment()
     {
         using var scope = NewDisposeScope();
-        var g = ReinforcingGradients.PerSample(op, inputs).to(ScalarType.Float64);
+        var g = ReinforcingGradients.PerSample(op.Risk, inputs).to(ScalarType.Float64);
         var rowNorms = g.norm(1, keepdim: true);
         var columnNorms = directions.norm(0, keepdim: true);
         var defined = rowNorms > 1e-20;
@@ -104,12 +104,12 @@ public class AlignmentBenchmarks
     [Benchmark(Description = "batched, Linear closed form")]
     public void Batched()
     {
-        using var result = AlignmentAnalyzer.Compute(op, inputs, directions);
+        using var result = AlignmentAnalyzer.Compute(op.Risk, inputs, directions);
     }
 
     [Benchmark(Description = "batched, double-vjp products")]
     public void BatchedDoubleVjp()
     {
-        using var result = AlignmentAnalyzer.Compute(op, inputs, directions, DoubleVjp);
+        using var result = AlignmentAnalyzer.Compute(op.Risk, inputs, directions, DoubleVjp);
     }
 }

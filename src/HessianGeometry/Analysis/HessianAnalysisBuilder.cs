@@ -209,7 +209,7 @@ public sealed class HessianAnalysisBuilder
     /// Before any stage, evaluate the data, the loss, the gradient and one Hessian-vector product twice and refuse a
     /// random Hessian with an <see cref="InvalidOperationException"/> (default: on, as curvlinops' <c>check_deterministic</c>).
     /// It catches random layers the training-mode check cannot name and data sources that reshuffle on every pass; it
-    /// costs two loss-and-gradient passes and two HVPs (see <see cref="LossHessianOperator.CheckDeterministic"/>).
+    /// costs two loss-and-gradient passes and two HVPs (see <see cref="CurvatureOperator.CheckDeterministic"/>).
     /// </summary>
     public HessianAnalysisBuilder CheckDeterminism(bool enabled = true)
     {

@@ -100,7 +100,7 @@ public sealed class HessianAnalysisPlan
         if (c.Alignment is { } alignmentOptions && topVectors is not null)
         {
             var inputs = c.Data.Inputs!;
-            var alignment = run.Stage("alignment", () => AlignmentAnalyzer.Compute(op, inputs, topVectors, alignmentOptions, cancellationToken));
+            var alignment = run.Stage("alignment", () => AlignmentAnalyzer.Compute(op.Risk, inputs, topVectors, alignmentOptions, cancellationToken));
             report = report with
             {
                 Alignment = ToRows(alignment.Alignment),
@@ -136,25 +136,7 @@ public sealed class HessianAnalysisPlan
         return stages;
     }
 
-    private static (double Loss, double? Accuracy) LossAndAccuracy(LossHessianOperator op)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        double total = 0;
-        long correct = 0;
-        var classification = true;
-        foreach (var (x, y) in op.Data.Batches())
-        {
-            var output = op.Forward(x);
-            var target = op.PrepareTargets(y);
-            total += op.LossFunction.Sum(output, target).item<double>();
-            if (target.dtype == ScalarType.Int64 && target.dim() == 1 && output.dim() == 2)
-                correct += output.argmax(1).eq(target).sum().item<long>();
-            else
-                classification = false;
-        }
-        return (total / op.SampleCount, classification ? (double)correct / op.SampleCount : null);
-    }
+    private static (double Loss, double? Accuracy) LossAndAccuracy(LossHessianOperator op) => op.Risk.LossAndAccuracy();
 
     private static EigenResult Solve(LossHessianOperator op, AnalysisConfiguration c, int count, SpectrumEnd which, long seed, StageRunner run)
     {
@@ -247,12 +229,12 @@ public sealed class HessianAnalysisPlan
         var s = c.Settings;
         var epsilon = s.Epsilon is { } e
             ? new EpsilonBaseline(e, e, 0, s.Seed, true)
-            : BoundaryComplexityMeasure.RandomBaseline(op, inputs, c.EpsilonDirections, s.Seed);
+            : BoundaryComplexityMeasure.RandomBaseline(op.Risk, inputs, c.EpsilonDirections, s.Seed);
         BoundaryComplexity complexity;
         if (allVectors is not null)
         {
             // With the exact Hessian the count runs over all p eigenvectors, as the paper defines G.
-            using var full = AlignmentAnalyzer.Compute(op, inputs, allVectors, c.Alignment, CancellationToken.None);
+            using var full = AlignmentAnalyzer.Compute(op.Risk, inputs, allVectors, c.Alignment, CancellationToken.None);
             complexity = BoundaryComplexityMeasure.Compute(full, op.Dimension, eigenvectorsAreComplete: true, epsilon);
         }
         else
@@ -272,7 +254,7 @@ public sealed class HessianAnalysisPlan
     private static MinimumReport Margin(LossHessianOperator op, Tensor inputs, AlignmentResult alignment, Tensor topVectors, MarginOptions options, MinimumReport report, CancellationToken ct)
     {
         var index = Math.Clamp(options.EigenvectorIndex, 0, (int)topVectors.shape[1] - 1);
-        var m = MarginEstimator.Estimate(op, inputs, alignment, topVectors[.., index].contiguous(), options, ct);
+        var m = MarginEstimator.Estimate(op.Risk, inputs, alignment, topVectors[.., index].contiguous(), options, ct);
         return report with
         {
             Margin = m.Margin,

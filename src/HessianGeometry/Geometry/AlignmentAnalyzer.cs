@@ -18,33 +18,33 @@ namespace HessianGeometry.Geometry;
 public static class AlignmentAnalyzer
 {
     /// <summary>Computes the alignment of every input with every eigenvector.</summary>
-    /// <param name="op">The loss-Hessian operator whose eigenvectors these are; its analysis dtype is used throughout.</param>
+    /// <param name="risk">The empirical risk of the Hessian whose eigenvectors these are; its analysis dtype is used throughout.</param>
     /// <param name="inputs">The inputs x_j, shape [n, ...] (usually the training inputs).</param>
     /// <param name="eigenvectors">V, shape [p, k] (one eigenvector per column; Float64 from the eigen-solvers is converted).</param>
     /// <param name="options">Label choice, batch size and fast paths.</param>
     /// <param name="cancellationToken">Checked once per batch.</param>
-    public static AlignmentResult Compute(LossHessianOperator op, Tensor inputs, Tensor eigenvectors, AlignmentOptions? options = null,
+    public static AlignmentResult Compute(EmpiricalRisk risk, Tensor inputs, Tensor eigenvectors, AlignmentOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        ReinforcingLoss.CheckOperator(op);
+        ReinforcingLoss.CheckRisk(risk);
         options = ReinforcingGradients.CheckOptions(options);
         using var scope = NewDisposeScope();
-        var x = ReinforcingLoss.PrepareInputs(op, inputs, nameof(inputs));
-        var v = ReinforcingLoss.PrepareDirections(op, eigenvectors, nameof(eigenvectors));
+        var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
+        var v = ReinforcingLoss.PrepareDirections(risk, eigenvectors, nameof(eigenvectors));
         var columnNorms = v.to(ScalarType.Float64).norm(0, keepdim: false);
         if (!(columnNorms.min().item<double>() > 0))
             throw new ArgumentException("An eigenvector column is zero, so its alignment (a cosine) is undefined. Pass non-zero eigenvectors.", nameof(eigenvectors));
-        var labels = options.UseTrueLabels ? TrueLabels(op, x) : null;
+        var labels = options.UseTrueLabels ? TrueLabels(risk, x) : null;
         if (labels is not null)
-            labels = ReinforcingLoss.PrepareLabels(op, labels, x.shape[0], ReinforcingLoss.ClassCount(op, x), "the operator's targets");
+            labels = ReinforcingLoss.PrepareLabels(risk, labels, x.shape[0], ReinforcingLoss.ClassCount(risk, x), "the operator's targets");
         else
-            ReinforcingLoss.ClassCount(op, x);
+            ReinforcingLoss.ClassCount(risk, x);
 
-        var q = ReinforcingGradients.Compute(op, x, labels, v, wantNorms: true, options, cancellationToken);
+        var q = ReinforcingGradients.Compute(risk, x, labels, v, wantNorms: true, options, cancellationToken);
         var norms = q.Norms!.to(ScalarType.Float64).cpu();
         var products = q.Products!.to(ScalarType.Float64).cpu();
         var denominator = norms.unsqueeze(1) * columnNorms.cpu().unsqueeze(0);
-        var defined = (norms > ReinforcingLoss.ZeroGradientNorm(op.DType)).unsqueeze(1);
+        var defined = (norms > ReinforcingLoss.ZeroGradientNorm(risk.DType)).unsqueeze(1);
         // |cos| ≤ 1 holds exactly; the clamp only removes rounding above 1.
         var alignment = where(defined, products / where(defined, denominator, ones_like(denominator)), zeros_like(products)).clamp(-1.0, 1.0);
         var absolute = alignment.abs();
@@ -59,21 +59,21 @@ public static class AlignmentAnalyzer
     }
 
     /// <summary>The operator's in-memory targets, provided the inputs are exactly its data inputs.</summary>
-    private static Tensor TrueLabels(LossHessianOperator op, Tensor inputs)
+    private static Tensor TrueLabels(EmpiricalRisk risk, Tensor inputs)
     {
-        var data = op.Data;
+        var data = risk.Data;
         if (data.Inputs is null || data.Targets is null)
         {
             throw new InvalidOperationException(
                 "UseTrueLabels needs the operator's in-memory targets, but its data is a sequence of batches. Build the operator with DataSource.FromTensors, " +
                 "or call ReinforcingGradients with explicit labels.");
         }
-        var own = op.PrepareInputs(data.Inputs);
+        var own = risk.PrepareInputs(data.Inputs);
         if (!own.shape.SequenceEqual(inputs.shape) || !own.eq(inputs).all().item<bool>())
         {
             throw new ArgumentException(
                 "UseTrueLabels reads the operator's own targets, so the inputs must be the operator's data inputs (same rows, same order). " +
-                "Pass op.Data.Inputs, or call ReinforcingGradients with explicit labels for other inputs.", nameof(inputs));
+                "Pass risk.Data.Inputs, or call ReinforcingGradients with explicit labels for other inputs.", nameof(inputs));
         }
         return data.Targets;
     }

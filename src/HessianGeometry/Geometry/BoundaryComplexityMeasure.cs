@@ -16,20 +16,20 @@ public static class BoundaryComplexityMeasure
     /// |cos(g(x), r)|, averaged over the R directions. Random directions in ℝ^p have |cos| ≈ √(2/(πp)) with any fixed
     /// vector, so ε is the level an eigenvector must beat to say something about the inputs.
     /// </summary>
-    /// <param name="op">The loss-Hessian operator.</param>
+    /// <param name="risk">The empirical risk.</param>
     /// <param name="inputs">The inputs the alignment is measured on (the same as for the eigenvectors).</param>
     /// <param name="directions">R, the number of random directions (default 5, as in the paper).</param>
     /// <param name="seed">Seeds the directions: the same seed gives the same ε bit for bit.</param>
     /// <param name="options">The same alignment options as for the eigenvectors.</param>
     /// <param name="cancellationToken">Checked once per batch.</param>
-    public static EpsilonBaseline RandomBaseline(LossHessianOperator op, Tensor inputs, int directions = 5, long seed = 0,
+    public static EpsilonBaseline RandomBaseline(EmpiricalRisk risk, Tensor inputs, int directions = 5, long seed = 0,
         AlignmentOptions? options = null, CancellationToken cancellationToken = default)
     {
-        Guard.NotNull(op, nameof(op));
+        Guard.NotNull(risk, nameof(risk));
         Guard.Positive(directions, nameof(directions), "Pass the number of random directions, e.g. 5.");
         using var scope = NewDisposeScope();
-        var random = RandomVectors.Gaussian(op.Dimension, directions, RandomVectors.CreateGenerator(seed), ScalarType.Float64, op.Device);
-        using var alignment = AlignmentAnalyzer.Compute(op, inputs, random, options, cancellationToken);
+        var random = RandomVectors.Gaussian(risk.Dimension, directions, RandomVectors.CreateGenerator(seed), ScalarType.Float64, risk.Device);
+        using var alignment = AlignmentAnalyzer.Compute(risk, inputs, random, options, cancellationToken);
         return new EpsilonBaseline(alignment.MeanAbsAlignment.Average(), alignment.MaxAbsAlignment.Average(), directions, seed, Explicit: false);
     }
 

@@ -16,7 +16,7 @@ namespace HessianGeometry.Geometry;
 /// the layer input and δ_j = ∂(Σ_i ℓ_i)/∂z_j (rows do not mix, so row j of the batch gradient is sample j's own).
 /// Hence ‖g_j‖² = Σ_layers ‖δ_j‖²(‖a_j‖² + 1) and ⟨g_j, v⟩ = Σ_layers (δ_jᵀ V_W a_j + δ_jᵀ v_b): one forward and one
 /// backward per batch give all n norms and all n·k directional derivatives. The layer inputs and outputs are captured
-/// with forward hooks while <see cref="LossHessianOperator.Forward"/> runs, so a float64 analysis of a float32 model
+/// with forward hooks while <see cref="EmpiricalRisk.Forward"/> runs, so a float64 analysis of a float32 model
 /// sees the float64 twins.
 /// </remarks>
 internal sealed class LinearChain
@@ -26,49 +26,41 @@ internal sealed class LinearChain
     private LinearChain(Slot[] slots) => this.slots = slots;
 
     /// <summary>The chain of a model that qualifies, or null (then the caller falls back to per-sample autograd).</summary>
-    public static LinearChain? TryCreate(LossHessianOperator op)
+    public static LinearChain? TryCreate(EmpiricalRisk risk)
     {
-        var leaves = SequentialLeaves.Of(op.Model, out _);
-        if (leaves is null)
+        var layers = SequentialLayer.Read(risk.Model, risk.Parameters, out _);
+        if (layers is null || !SequentialLayer.CoverSelection(layers, risk.Parameters))
             return null;
-        var offsets = new Dictionary<Tensor, long>(ReferenceEqualityComparer.Instance);
-        long offset = 0;
-        foreach (var t in op.Parameters.Tensors)
+        var slots = new List<Slot>();
+        foreach (var layer in layers)
         {
-            offsets[t] = offset;
-            offset += t.numel();
-        }
-        var result = new List<Slot>();
-        var matched = 0;
-        foreach (var leaf in leaves)
-        {
-            if (leaf is Linear linear)
+            if (layer.Linear is { } linear)
             {
-                long? w = linear.weight is { } weight && offsets.TryGetValue(weight, out var wo) ? wo : null;
-                long? b = linear.bias is { } bias && offsets.TryGetValue(bias, out var bo) ? bo : null;
-                matched += (w is null ? 0 : 1) + (b is null ? 0 : 1);
-                if (w is not null || b is not null)
-                    result.Add(new Slot(linear, linear.in_features, linear.out_features, w, b));
+                if (layer.HasSelectedParameters)
+                {
+                    slots.Add(new Slot(linear, linear.in_features, linear.out_features,
+                        layer.WeightIndex >= 0 ? risk.Parameters.OffsetOf(layer.WeightIndex) : null,
+                        layer.BiasIndex >= 0 ? risk.Parameters.OffsetOf(layer.BiasIndex) : null));
+                }
             }
-            else if (!IsPerSampleWithoutParameters(leaf))
+            else if (!IsPerSampleWithoutParameters(layer.Module))
             {
                 return null;
             }
         }
-        // Every selected parameter must belong to one of the chain's Linear layers.
-        return matched == op.Parameters.Tensors.Count && result.Count > 0 ? new LinearChain(result.ToArray()) : null;
+        return slots.Count > 0 ? new LinearChain([.. slots]) : null;
     }
 
     /// <summary>
     /// One forward and one backward over a batch. Returns null when a runtime condition fails (a Linear layer that did
     /// not see a [b, in] input exactly once); the caller then falls back.
     /// </summary>
-    /// <param name="op">The operator.</param>
+    /// <param name="risk">The operator.</param>
     /// <param name="inputs">The prepared batch [b, ...].</param>
     /// <param name="labels">Prepared labels for the batch, or null for ŷ.</param>
     /// <param name="wantNorms">Compute ‖g_j‖.</param>
     /// <param name="directions">Directions [p, k] in the analysis dtype, or null.</param>
-    public BatchQuantities? Run(LossHessianOperator op, Tensor inputs, Tensor? labels, bool wantNorms, Tensor? directions)
+    public BatchQuantities? Run(EmpiricalRisk risk, Tensor inputs, Tensor? labels, bool wantNorms, Tensor? directions)
     {
         var b = inputs.shape[0];
         var captured = new List<(Tensor Input, Tensor Output)>[slots.Length];
@@ -87,7 +79,7 @@ internal sealed class LinearChain
                     return z.clone();
                 }));
             }
-            output = op.Forward(inputs);
+            output = risk.Forward(inputs);
         }
         finally
         {
@@ -101,12 +93,12 @@ internal sealed class LinearChain
                 return null;
         }
         var (classes, gaps) = ReinforcingLoss.Predictions(output);
-        var losses = ReinforcingLoss.PerSample(op, output, ReinforcingLoss.Targets(output, labels));
+        var losses = ReinforcingLoss.PerSample(risk, output, ReinforcingLoss.Targets(output, labels));
         var outputs = captured.Select(c => c[0].Output).ToList();
         var deltas = torch.autograd.grad([losses.sum()], outputs, allow_unused: true);
 
-        Tensor? squaredNorms = wantNorms ? zeros(b, dtype: op.DType, device: op.Device) : null;
-        Tensor? products = directions is null ? null : zeros(b, directions.shape[1], dtype: op.DType, device: op.Device);
+        Tensor? squaredNorms = wantNorms ? zeros(b, dtype: risk.DType, device: risk.Device) : null;
+        Tensor? products = directions is null ? null : zeros(b, directions.shape[1], dtype: risk.DType, device: risk.Device);
         for (var s = 0; s < slots.Length; s++)
         {
             if (deltas[s] is null || deltas[s].IsInvalid)

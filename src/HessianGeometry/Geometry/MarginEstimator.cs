@@ -21,30 +21,30 @@ namespace HessianGeometry.Geometry;
 public static class MarginEstimator
 {
     /// <summary>Estimates the margin along one eigenvector.</summary>
-    /// <param name="op">The loss-Hessian operator (forward passes and parameters in its analysis dtype).</param>
+    /// <param name="risk">The empirical risk (forward passes and parameters in its analysis dtype).</param>
     /// <param name="inputs">The inputs the alignment was computed on, [n, ...], n ≥ 2.</param>
     /// <param name="alignment">Their alignment with the eigenvectors (from <see cref="AlignmentAnalyzer.Compute"/>).</param>
     /// <param name="eigenvector">v, shape [p] (or [p, 1]): column <see cref="MarginOptions.EigenvectorIndex"/> of the eigenvectors behind <paramref name="alignment"/>.</param>
     /// <param name="options">Optimiser settings (default: Adam with early stopping; <see cref="MarginOptions.PaperPreset"/> for the paper's).</param>
     /// <param name="cancellationToken">Checked once per optimisation step.</param>
-    public static MarginEstimate Estimate(LossHessianOperator op, Tensor inputs, AlignmentResult alignment, Tensor eigenvector,
+    public static MarginEstimate Estimate(EmpiricalRisk risk, Tensor inputs, AlignmentResult alignment, Tensor eigenvector,
         MarginOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ReinforcingLoss.CheckOperator(op);
+        ReinforcingLoss.CheckRisk(risk);
         Guard.NotNull(alignment, nameof(alignment));
         Guard.Valid(alignment.Alignment, "alignment.Alignment");
         options ??= new MarginOptions();
         CheckOptions(options, alignment.EigenvectorCount);
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
-        var x = ReinforcingLoss.PrepareInputs(op, inputs, nameof(inputs));
+        var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
         var n = x.shape[0];
         if (n < 2)
             throw new ArgumentException($"The margin needs at least two inputs (x_t^max and x_t^min) but got {n}.", nameof(inputs));
         if (alignment.InputCount != n)
             throw new ArgumentException($"The alignment covers {alignment.InputCount} inputs but {n} were passed. Pass the same inputs the alignment was computed on.", nameof(alignment));
-        var v = PrepareEigenvector(op, eigenvector);
-        ReinforcingLoss.CheckOutput(ForwardNoGrad(op, x.narrow(0, 0, 1)), 1);
+        var v = PrepareEigenvector(risk, eigenvector);
+        ReinforcingLoss.CheckOutput(ForwardNoGrad(risk, x.narrow(0, 0, 1)), 1);
 
         var column = alignment.Alignment.select(1, options.EigenvectorIndex).to(ScalarType.Float64).cpu().data<double>().ToArray();
         var maxIndex = ArgExtreme(column, largest: true);
@@ -59,7 +59,7 @@ public static class MarginEstimator
         {
             using var restartScope = NewDisposeScope();
             var start = StartPoint(xMax, xMin, options, r);
-            var (point, cosineSquared, steps) = Optimise(op, start, v, options, cancellationToken);
+            var (point, cosineSquared, steps) = Optimise(risk, start, v, options, cancellationToken);
             if (cosineSquared > bestCosineSquared)
             {
                 best?.Dispose();
@@ -69,13 +69,13 @@ public static class MarginEstimator
             }
         }
 
-        var (finalCosineSquared, _) = Evaluate(op, best!, v, MarginObjective.Paper);
-        var (_, gaps) = ReinforcingLoss.Predictions(ForwardNoGrad(op, best!));
+        var (finalCosineSquared, _) = Evaluate(risk, best!, v, MarginObjective.Paper);
+        var (_, gaps) = ReinforcingLoss.Predictions(ForwardNoGrad(risk, best!));
         var boundary = ToArray(best!);
         var maxPoint = ToArray(xMax);
         var minPoint = ToArray(xMin);
         var margin = Math.Min(Distance(maxPoint, boundary), Distance(minPoint, boundary));
-        var bisection = Bisect(op, xMax, xMin, options.BisectionSteps);
+        var bisection = Bisect(risk, xMax, xMin, options.BisectionSteps);
         return new MarginEstimate(
             margin,
             boundary,
@@ -95,7 +95,7 @@ public static class MarginEstimator
     /// One optimisation run from <paramref name="start"/>. Returns the best point seen (by c²), its c², and the number of
     /// update steps taken.
     /// </summary>
-    private static (Tensor Point, double CosineSquared, int Steps) Optimise(LossHessianOperator op, Tensor start, Tensor v, MarginOptions options,
+    private static (Tensor Point, double CosineSquared, int Steps) Optimise(EmpiricalRisk risk, Tensor start, Tensor v, MarginOptions options,
         CancellationToken cancellationToken)
     {
         var x = start.detach().clone();
@@ -115,7 +115,7 @@ public static class MarginEstimator
             if (options.LearningRateDecayStep is { } decayStep && t - 1 == decayStep)
                 lr *= options.LearningRateDecayFactor;
             using var step = NewDisposeScope();
-            var (cosineSquared, objective, gradient) = EvaluateWithGradient(op, x, v, options.Objective);
+            var (cosineSquared, objective, gradient) = EvaluateWithGradient(risk, x, v, options.Objective);
             if (cosineSquared > bestCosineSquared)
             {
                 bestCosineSquared = cosineSquared;
@@ -160,7 +160,7 @@ public static class MarginEstimator
         // The last update has not been evaluated yet.
         using (NewDisposeScope())
         {
-            var (last, _) = Evaluate(op, x, v, options.Objective);
+            var (last, _) = Evaluate(risk, x, v, options.Objective);
             if (last > bestCosineSquared)
             {
                 bestCosineSquared = last;
@@ -170,10 +170,10 @@ public static class MarginEstimator
         return (best, bestCosineSquared, steps);
     }
 
-    private static (double CosineSquared, double Objective, Tensor Gradient) EvaluateWithGradient(LossHessianOperator op, Tensor x, Tensor v, MarginObjective objective)
+    private static (double CosineSquared, double Objective, Tensor Gradient) EvaluateWithGradient(EmpiricalRisk risk, Tensor x, Tensor v, MarginObjective objective)
     {
         var leaf = x.detach().requires_grad_(true);
-        var (cosineSquared, value) = CosineSquared(op, leaf, v, differentiable: true);
+        var (cosineSquared, value) = CosineSquared(risk, leaf, v, differentiable: true);
         var descended = Descended(value, objective);
         Tensor gradient;
         if (descended.requires_grad)
@@ -188,10 +188,10 @@ public static class MarginEstimator
         return (cosineSquared, descended.item<double>(), gradient.detach());
     }
 
-    private static (double CosineSquared, double Objective) Evaluate(LossHessianOperator op, Tensor x, Tensor v, MarginObjective objective)
+    private static (double CosineSquared, double Objective) Evaluate(EmpiricalRisk risk, Tensor x, Tensor v, MarginObjective objective)
     {
         using var scope = NewDisposeScope();
-        var (cosineSquared, value) = CosineSquared(op, x.detach(), v, differentiable: false);
+        var (cosineSquared, value) = CosineSquared(risk, x.detach(), v, differentiable: false);
         return (cosineSquared, Descended(value, objective).item<double>());
     }
 
@@ -199,13 +199,13 @@ public static class MarginEstimator
     /// c²(x) = ⟨g(x), v⟩² / ‖g(x)‖² for unit v. When <paramref name="differentiable"/>, g is built with create_graph so that
     /// the value carries its graph back to x (which must then require grad).
     /// </summary>
-    private static (double CosineSquared, Tensor Value) CosineSquared(LossHessianOperator op, Tensor x, Tensor v, bool differentiable)
+    private static (double CosineSquared, Tensor Value) CosineSquared(EmpiricalRisk risk, Tensor x, Tensor v, bool differentiable)
     {
-        var output = op.Forward(x);
+        var output = risk.Forward(x);
         ReinforcingLoss.CheckOutput(output, 1);
-        var loss = ReinforcingLoss.PerSample(op, output, ReinforcingLoss.Targets(output, null)).sum();
-        var g = ReinforcingLoss.FlatGradient(op, loss, createGraph: differentiable);
-        var tiny = op.DType == ScalarType.Float32 ? 1e-30 : 1e-300;
+        var loss = ReinforcingLoss.PerSample(risk, output, ReinforcingLoss.Targets(output, null)).sum();
+        var g = ReinforcingLoss.FlatGradient(risk, loss, createGraph: differentiable);
+        var tiny = risk.DType == ScalarType.Float32 ? 1e-30 : 1e-300;
         var value = g.dot(v).square() / g.dot(g).clamp_min(tiny);
         return (value.item<double>(), value);
     }
@@ -230,18 +230,18 @@ public static class MarginEstimator
     }
 
     /// <summary>The point where the predicted class changes on the segment from x_t^max to x_t^min, or null.</summary>
-    private static double[]? Bisect(LossHessianOperator op, Tensor xMax, Tensor xMin, int steps)
+    private static double[]? Bisect(EmpiricalRisk risk, Tensor xMax, Tensor xMin, int steps)
     {
         using var scope = NewDisposeScope();
-        var classAtMax = PredictedClass(op, xMax);
-        if (classAtMax == PredictedClass(op, xMin))
+        var classAtMax = PredictedClass(risk, xMax);
+        if (classAtMax == PredictedClass(risk, xMin))
             return null;
         double lo = 0, hi = 1;
         for (var i = 0; i < steps; i++)
         {
             using var step = NewDisposeScope();
             var mid = (lo + hi) / 2;
-            if (PredictedClass(op, xMax + mid * (xMin - xMax)) == classAtMax)
+            if (PredictedClass(risk, xMax + mid * (xMin - xMax)) == classAtMax)
                 lo = mid;
             else
                 hi = mid;
@@ -249,22 +249,22 @@ public static class MarginEstimator
         return ToArray(xMax + (lo + hi) / 2 * (xMin - xMax));
     }
 
-    private static long PredictedClass(LossHessianOperator op, Tensor x) => ForwardNoGrad(op, x).argmax(1).item<long>();
+    private static long PredictedClass(EmpiricalRisk risk, Tensor x) => ForwardNoGrad(risk, x).argmax(1).item<long>();
 
-    private static Tensor ForwardNoGrad(LossHessianOperator op, Tensor x)
+    private static Tensor ForwardNoGrad(EmpiricalRisk risk, Tensor x)
     {
         using var _ = no_grad();
-        return op.Forward(x);
+        return risk.Forward(x);
     }
 
-    private static Tensor PrepareEigenvector(LossHessianOperator op, Tensor eigenvector)
+    private static Tensor PrepareEigenvector(EmpiricalRisk risk, Tensor eigenvector)
     {
         Guard.Valid(eigenvector, nameof(eigenvector));
-        var p = op.Dimension;
+        var p = risk.Dimension;
         var column = eigenvector.dim() == 2 && eigenvector.shape[1] == 1 ? eigenvector.reshape(-1) : eigenvector;
         if (column.dim() != 1 || column.shape[0] != p)
             throw new ArgumentException($"eigenvector must have shape [{p}] (one entry per parameter) but has shape {Guard.Shape(eigenvector)}. Pass one column of the eigenvector matrix, e.g. vectors[.., 0].", nameof(eigenvector));
-        var v = ReinforcingLoss.PrepareDirections(op, column.unsqueeze(1), nameof(eigenvector)).squeeze(1);
+        var v = ReinforcingLoss.PrepareDirections(risk, column.unsqueeze(1), nameof(eigenvector)).squeeze(1);
         var norm = v.norm().item<double>();
         if (!(norm > 0))
             throw new ArgumentException("eigenvector is zero; pass a non-zero eigenvector.", nameof(eigenvector));

@@ -19,46 +19,46 @@ internal static class ReinforcingLoss
     /// </summary>
     public static double ZeroGradientNorm(ScalarType dtype) => dtype == ScalarType.Float64 ? 1e-140 : 1e-15;
 
-    public static void CheckOperator(LossHessianOperator op)
+    public static void CheckRisk(EmpiricalRisk risk)
     {
-        Guard.NotNull(op, nameof(op));
-        if (!op.LossFunction.HasPerSampleForm)
+        Guard.NotNull(risk, nameof(risk));
+        if (!risk.LossFunction.HasPerSampleForm)
         {
             throw new ArgumentException(
-                $"The loss '{op.LossFunction.Name}' reduces over the batch ({op.LossFunction.Reduction}), so per-sample reinforcing gradients do not exist. " +
-                "Build the operator with a loss that returns one value per sample (LossReduction.None).", nameof(op));
+                $"The loss '{risk.LossFunction.Name}' reduces over the batch ({risk.LossFunction.Reduction}), so per-sample reinforcing gradients do not exist. " +
+                "Build the operator with a loss that returns one value per sample (LossReduction.None).", nameof(risk));
         }
     }
 
     /// <summary>Validates inputs [n, ...] (n ≥ 1, finite) and converts them to the analysis dtype and device.</summary>
-    public static Tensor PrepareInputs(LossHessianOperator op, Tensor inputs, string name)
+    public static Tensor PrepareInputs(EmpiricalRisk risk, Tensor inputs, string name)
     {
         Guard.Valid(inputs, name);
         if (inputs.dim() == 0 || inputs.shape[0] == 0)
             throw new ArgumentException($"{name} must have shape [n, ...] with n ≥ 1 but has shape {Guard.Shape(inputs)}. Pass the inputs rows first.", name);
         Guard.AllFinite(inputs, name, "Clean the inputs before the analysis.");
-        return op.PrepareInputs(inputs.detach());
+        return risk.PrepareInputs(inputs.detach());
     }
 
     /// <summary>Validates labels against n and the class count; returns them on the analysis device (null stays null).</summary>
-    public static Tensor? PrepareLabels(LossHessianOperator op, Tensor? labels, long n, long classes, string name)
+    public static Tensor? PrepareLabels(EmpiricalRisk risk, Tensor? labels, long n, long classes, string name)
     {
         if (labels is null)
             return null;
         Guard.Valid(labels, name);
         if (labels.dim() == 0 || labels.shape[0] != n)
             throw new ArgumentException($"{name} has shape {Guard.Shape(labels)} but there are {n} inputs. Pass one label per input.", name);
-        if (op.LossFunction.UsesClassTargets || (labels.dtype == ScalarType.Int64 && labels.dim() == 1))
-            ModelChecks.ClassIndices(labels, classes, name, op.LossFunction.Name);
-        return op.PrepareTargets(labels.detach());
+        if (risk.LossFunction.UsesClassTargets || (labels.dtype == ScalarType.Int64 && labels.dim() == 1))
+            ModelChecks.ClassIndices(labels, classes, name, risk.LossFunction.Name);
+        return risk.PrepareTargets(labels.detach());
     }
 
     /// <summary>Runs one input row through the model without autograd to learn C, the number of classes.</summary>
-    public static long ClassCount(LossHessianOperator op, Tensor preparedInputs)
+    public static long ClassCount(EmpiricalRisk risk, Tensor preparedInputs)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var output = op.Forward(preparedInputs.narrow(0, 0, 1));
+        var output = risk.Forward(preparedInputs.narrow(0, 0, 1));
         CheckOutput(output, 1);
         return output.shape[1];
     }
@@ -81,13 +81,13 @@ internal static class ReinforcingLoss
         labels ?? output.detach().argmax(1);
 
     /// <summary>ℓ_j(θ; x_j, t_j), shape [b]. For MSE with class targets the target is one-hot(t).</summary>
-    public static Tensor PerSample(LossHessianOperator op, Tensor output, Tensor targets)
+    public static Tensor PerSample(EmpiricalRisk risk, Tensor output, Tensor targets)
     {
-        var losses = op.LossFunction.Kind == LossKind.CrossEntropy && output.dim() == 2 && targets.dim() == 1 && targets.dtype == ScalarType.Int64
+        var losses = risk.LossFunction.Kind == LossKind.CrossEntropy && output.dim() == 2 && targets.dim() == 1 && targets.dtype == ScalarType.Int64
             ? StableCrossEntropy(output, targets)
-            : op.LossFunction.PerSample(output, targets);
+            : risk.LossFunction.PerSample(output, targets);
         if (losses.dim() != 1 || losses.shape[0] != output.shape[0])
-            throw new InvalidOperationException($"The loss '{op.LossFunction.Name}' returned shape {Guard.Shape(losses)} for a batch of {output.shape[0]}; per-sample geometry needs one loss value per sample, shape [b].");
+            throw new InvalidOperationException($"The loss '{risk.LossFunction.Name}' returned shape {Guard.Shape(losses)} for a batch of {output.shape[0]}; per-sample geometry needs one loss value per sample, shape [b].");
         if (!losses.requires_grad)
             throw new InvalidOperationException("The loss does not depend on any selected parameter (it does not require grad). Check the parameter selection and that the model is not run under no_grad.");
         return losses;
@@ -118,30 +118,30 @@ internal static class ReinforcingLoss
     }
 
     /// <summary>Gradients w.r.t. all analysis parameters, flattened; parameters the loss does not use contribute zeros.</summary>
-    public static Tensor FlatGradient(LossHessianOperator op, Tensor scalar, bool createGraph)
+    public static Tensor FlatGradient(EmpiricalRisk risk, Tensor scalar, bool createGraph)
     {
-        var parameters = op.AnalysisParameters.Tensors;
+        var parameters = risk.AnalysisParameters.Tensors;
         var grads = torch.autograd.grad([scalar], parameters.ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
         var parts = new Tensor[grads.Count];
         for (var i = 0; i < grads.Count; i++)
             parts[i] = grads[i] is null || grads[i].IsInvalid ? zeros_like(parameters[i]) : grads[i];
-        return op.AnalysisParameters.Flatten(parts);
+        return risk.AnalysisParameters.Flatten(parts);
     }
 
     /// <summary>Directions [p, k] in any floating dtype, validated and converted to the analysis dtype and device.</summary>
-    public static Tensor PrepareDirections(LossHessianOperator op, Tensor directions, string name)
+    public static Tensor PrepareDirections(EmpiricalRisk risk, Tensor directions, string name)
     {
         Guard.Valid(directions, name);
-        if (directions.dim() != 2 || directions.shape[0] != op.Dimension || directions.shape[1] < 1)
-            throw new ArgumentException($"{name} must have shape [{op.Dimension}, k] (one column per direction, p = {op.Dimension} parameters) but has shape {Guard.Shape(directions)}.", name);
+        if (directions.dim() != 2 || directions.shape[0] != risk.Dimension || directions.shape[1] < 1)
+            throw new ArgumentException($"{name} must have shape [{risk.Dimension}, k] (one column per direction, p = {risk.Dimension} parameters) but has shape {Guard.Shape(directions)}.", name);
         if (!directions.is_floating_point())
             throw new ArgumentException($"{name} has dtype {directions.dtype}; pass floating-point directions (eigenvectors come as Float64).", name);
         Guard.AllFinite(directions, name, "Pass finite directions.");
         var d = directions.detach();
-        if (d.dtype != op.DType)
-            d = d.to(op.DType);
-        if (!Guard.SameDevice(d.device, op.Device))
-            d = d.to(op.Device);
+        if (d.dtype != risk.DType)
+            d = d.to(risk.DType);
+        if (!Guard.SameDevice(d.device, risk.Device))
+            d = d.to(risk.Device);
         return d.contiguous();
     }
 }

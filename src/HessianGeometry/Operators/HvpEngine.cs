@@ -5,7 +5,7 @@ public enum HvpEngine
 {
     /// <summary>
     /// <see cref="AnalyticMlp"/> when the model is a plain MLP it can read and a first product agrees with
-    /// <see cref="DoubleBackward"/>; otherwise <see cref="DoubleBackward"/>. <see cref="LossHessianOperator.EngineNote"/>
+    /// <see cref="DoubleBackward"/>; otherwise <see cref="DoubleBackward"/>. <see cref="CurvatureOperator.EngineNote"/>
     /// says which was chosen and why.
     /// </summary>
     Auto,

@@ -11,6 +11,7 @@ namespace HessianGeometry.Operators;
 public abstract class LinearOperator : ILinearOperator
 {
     private long applicationCount;
+    private bool? checkFiniteProducts;
 
     /// <inheritdoc />
     public abstract long Dimension { get; }
@@ -26,6 +27,17 @@ public abstract class LinearOperator : ILinearOperator
 
     /// <inheritdoc />
     public long ApplicationCount => Interlocked.Read(ref applicationCount);
+
+    /// <summary>
+    /// Whether every product is checked for NaN/Inf, which reads one number back to the host per product. Default: on
+    /// for operators on the CPU, where that read costs no device synchronisation; off on an accelerator, where it would
+    /// stall the queue once per product. Set it to true to have a non-finite product located and explained there too.
+    /// </summary>
+    public bool CheckFiniteProducts
+    {
+        get => checkFiniteProducts ?? Device.type == DeviceType.CPU;
+        set => checkFiniteProducts = value;
+    }
 
     /// <inheritdoc />
     public Tensor Apply(Tensor vector)
@@ -74,6 +86,8 @@ public abstract class LinearOperator : ILinearOperator
 
     private void CheckFinite(Tensor input, Tensor result, long vectors)
     {
+        if (!CheckFiniteProducts)
+            return;
         // One float64 reduction instead of isfinite + all (two kernels and a p-sized bool tensor): NaN and ±Inf propagate
         // into the sum, and accumulating in float64 keeps a finite float32 result from overflowing it. Only a non-finite
         // sum runs the elementwise check, so the verdict is exactly "some entry is NaN or Inf".

@@ -21,7 +21,7 @@ public sealed record LossHessianOptions
     public bool AllowTrainingMode { get; init; }
 
     /// <summary>
-    /// Run <see cref="LossHessianOperator.CheckDeterministic"/> when the operator is created (default false): evaluate
+    /// Run <see cref="CurvatureOperator.CheckDeterministic"/> when the operator is created (default false): evaluate
     /// the data, loss, gradient and one Hessian-vector product twice and refuse a random Hessian. The analysis façade
     /// turns it on.
     /// </summary>

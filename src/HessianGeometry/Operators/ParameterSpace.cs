@@ -13,12 +13,16 @@ public sealed class ParameterSpace
 {
     private readonly Tensor[] tensors;
     private readonly long[] sizes;
+    private readonly long[] offsets;
 
     private ParameterSpace(IReadOnlyList<string> names, Tensor[] tensors)
     {
         Names = names;
         this.tensors = tensors;
         sizes = tensors.Select(t => t.numel()).ToArray();
+        offsets = new long[sizes.Length];
+        for (var i = 1; i < sizes.Length; i++)
+            offsets[i] = offsets[i - 1] + sizes[i - 1];
         Shapes = tensors.Select(t => t.shape).ToArray();
         Dimension = sizes.Sum();
         DType = tensors[0].dtype;
@@ -143,6 +147,20 @@ public sealed class ParameterSpace
         for (var i = 0; i < tensors.Length; i++)
             tensors[i].copy_(views[i]);
     }
+
+    /// <summary>Position of <paramref name="parameter"/> (the tensor object itself) in the selection, or −1 when not selected.</summary>
+    public int IndexOf(Tensor parameter)
+    {
+        for (var i = 0; i < tensors.Length; i++)
+        {
+            if (ReferenceEquals(tensors[i], parameter))
+                return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Where parameter number <paramref name="index"/> starts inside the flat vector.</summary>
+    public long OffsetOf(int index) => offsets[index];
 
     /// <summary>Index range [start, end) of parameter <paramref name="name"/> inside the flat vector.</summary>
     public (long Start, long End) RangeOf(string name)

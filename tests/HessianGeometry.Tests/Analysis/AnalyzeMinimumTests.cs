@@ -73,7 +73,7 @@ public sealed class AnalyzeMinimumTests
             options: new LossHessianOptions { AnalysisDType = ScalarType.Float64 });
         var (values, vectors) = linalg.eigh(op.ToDense());
         var top = vectors.narrow(1, vectors.shape[1] - 3, 3).flip(1);
-        using var expected = AlignmentAnalyzer.Compute(op, x, top);
+        using var expected = AlignmentAnalyzer.Compute(op.Risk, x, top);
         var rows = report.Alignment!;
         Assert.Equal(90, rows.Length);
         for (var j = 0; j < 90; j++)

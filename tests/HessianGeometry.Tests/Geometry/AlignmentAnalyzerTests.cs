@@ -21,7 +21,7 @@ public sealed class AlignmentAnalyzerTests
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var eigenvectors = linalg.eigh(op.ToDense()).Item2.flip(1).narrow(1, 0, 6);
         var options = new AlignmentOptions { BatchSize = batchSize, UseFastPerSampleNorms = fast, UseFastDirectionalDerivatives = fast };
-        using var result = AlignmentAnalyzer.Compute(op, x, eigenvectors, options);
+        using var result = AlignmentAnalyzer.Compute(op.Risk, x, eigenvectors, options);
 
         var expected = GeometryReferences.ExplicitAlignment(GeometryReferences.ExplicitGradients(model, x), eigenvectors);
         Assert.Equal(ScalarType.Float64, result.Alignment.dtype);
@@ -53,7 +53,7 @@ public sealed class AlignmentAnalyzerTests
         var x = tensor(new double[] { 2, -2, 1e-3 }).view(3, 1);
         var y = tensor(new long[] { 0, 1, 0 });
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
-        using var result = AlignmentAnalyzer.Compute(op, x, ones(op.Dimension, 1, dtype: ScalarType.Float64));
+        using var result = AlignmentAnalyzer.Compute(op.Risk, x, ones(op.Dimension, 1, dtype: ScalarType.Float64));
         Assert.Equal(0.0, result.GradientNorms[0]);
         Assert.Equal(0.0, result.GradientNorms[1]);
         Assert.Equal(0.0, result.Alignment[0, 0].item<double>());
@@ -70,11 +70,11 @@ public sealed class AlignmentAnalyzerTests
         var model = TinyModels.Mlp([3, 5, 3], "tanh", seed: 54);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var v = GeometryReferences.RandomDirections(op.Dimension, 3, seed: 55);
-        using var result = AlignmentAnalyzer.Compute(op, x, v, new AlignmentOptions { UseTrueLabels = true });
+        using var result = AlignmentAnalyzer.Compute(op.Risk, x, v, new AlignmentOptions { UseTrueLabels = true });
         var expected = GeometryReferences.ExplicitAlignment(GeometryReferences.ExplicitGradients(model, x, y), v);
         Assert.True((result.Alignment - expected).abs().max().item<double>() <= 1e-10);
         // The untrained model mislabels some inputs, so the reinforcing alignment must differ from the true-label one.
-        using var reinforcing = AlignmentAnalyzer.Compute(op, x, v);
+        using var reinforcing = AlignmentAnalyzer.Compute(op.Risk, x, v);
         Assert.True((reinforcing.Alignment - expected).abs().max().item<double>() > 1e-3);
     }
 
@@ -86,7 +86,7 @@ public sealed class AlignmentAnalyzerTests
         var model = TinyModels.Mlp([3, 4, 3], "tanh", seed: 57);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var v = GeometryReferences.RandomDirections(op.Dimension, 1, seed: 58);
-        var ex = Assert.Throws<ArgumentException>(() => AlignmentAnalyzer.Compute(op, x.narrow(0, 0, 6), v, new AlignmentOptions { UseTrueLabels = true }));
+        var ex = Assert.Throws<ArgumentException>(() => AlignmentAnalyzer.Compute(op.Risk, x.narrow(0, 0, 6), v, new AlignmentOptions { UseTrueLabels = true }));
         Assert.Contains("explicit labels", ex.Message);
     }
 
@@ -108,8 +108,8 @@ public sealed class AlignmentAnalyzerTests
         using var op64 = new LossHessianOperator(model64, LossFunction.CrossEntropy, DataSource.FromTensors(x32.to(ScalarType.Float64), y));
         Assert.Equal(ScalarType.Float64, op32.DType);
         var v = GeometryReferences.RandomDirections(op64.Dimension, 4, seed: 62);
-        using var a32 = AlignmentAnalyzer.Compute(op32, x32, v);
-        using var a64 = AlignmentAnalyzer.Compute(op64, x32.to(ScalarType.Float64), v);
+        using var a32 = AlignmentAnalyzer.Compute(op32.Risk, x32, v);
+        using var a64 = AlignmentAnalyzer.Compute(op64.Risk, x32.to(ScalarType.Float64), v);
         Assert.True((a32.Alignment - a64.Alignment).abs().max().item<double>() <= 1e-12, "float64 analysis of the float32 model differs from the float64 copy");
         Assert.Equal(a64.GradientNorms, a32.GradientNorms, (a, b) => Math.Abs(a - b) <= 1e-12 * Math.Max(1, Math.Abs(b)));
         // The model itself stays float32.
@@ -126,14 +126,14 @@ public sealed class AlignmentAnalyzerTests
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var v = GeometryReferences.RandomDirections(op.Dimension, 3, seed: 65).DetachFromDisposeScope();
         var slow = new AlignmentOptions { BatchSize = 7, UseFastPerSampleNorms = false, UseFastDirectionalDerivatives = false };
-        AlignmentAnalyzer.Compute(op, x, v).Dispose();
-        AlignmentAnalyzer.Compute(op, x, v, slow).Dispose();
+        AlignmentAnalyzer.Compute(op.Risk, x, v).Dispose();
+        AlignmentAnalyzer.Compute(op.Risk, x, v, slow).Dispose();
         var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (var i = 0; i < 20; i++)
         {
-            AlignmentAnalyzer.Compute(op, x, v).Dispose();
-            AlignmentAnalyzer.Compute(op, x, v, slow).Dispose();
-            BoundaryComplexityMeasure.RandomBaseline(op, x, directions: 2, seed: i);
+            AlignmentAnalyzer.Compute(op.Risk, x, v).Dispose();
+            AlignmentAnalyzer.Compute(op.Risk, x, v, slow).Dispose();
+            BoundaryComplexityMeasure.RandomBaseline(op.Risk, x, directions: 2, seed: i);
         }
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         v.Dispose();

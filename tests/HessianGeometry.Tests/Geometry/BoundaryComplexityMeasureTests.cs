@@ -17,9 +17,9 @@ public sealed class BoundaryComplexityMeasureTests(ITestOutputHelper output)
         var (x, y) = TinyModels.Blobs(40, 3, 3, seed: 91);
         var model = TinyModels.Mlp([3, 8, 3], "tanh", seed: 92);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
-        var first = BoundaryComplexityMeasure.RandomBaseline(op, x, directions: 5, seed: 7);
-        var again = BoundaryComplexityMeasure.RandomBaseline(op, x, directions: 5, seed: 7);
-        var other = BoundaryComplexityMeasure.RandomBaseline(op, x, directions: 5, seed: 8);
+        var first = BoundaryComplexityMeasure.RandomBaseline(op.Risk, x, directions: 5, seed: 7);
+        var again = BoundaryComplexityMeasure.RandomBaseline(op.Risk, x, directions: 5, seed: 7);
+        var other = BoundaryComplexityMeasure.RandomBaseline(op.Risk, x, directions: 5, seed: 8);
         Assert.Equal(first, again);
         Assert.NotEqual(first.MeanVariant, other.MeanVariant);
         Assert.False(first.Explicit);
@@ -34,7 +34,7 @@ public sealed class BoundaryComplexityMeasureTests(ITestOutputHelper output)
         var (x, y) = TinyModels.Blobs(25, 3, 3, seed: 93);
         var model = TinyModels.Mlp([3, 5, 3], "relu", seed: 94);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
-        var epsilon = BoundaryComplexityMeasure.RandomBaseline(op, x, directions: 3, seed: 11);
+        var epsilon = BoundaryComplexityMeasure.RandomBaseline(op.Risk, x, directions: 3, seed: 11);
         // The same directions, drawn independently: float64 standard normals from a CPU generator seeded with 11.
         var r = randn(op.Dimension, 3, dtype: ScalarType.Float64, generator: new Generator(11));
         var cos = GeometryReferences.ExplicitAlignment(GeometryReferences.ExplicitGradients(model, x), r).abs();
@@ -92,9 +92,9 @@ public sealed class BoundaryComplexityMeasureTests(ITestOutputHelper output)
         Assert.Equal(1.0, (model.call(x).argmax(1) == y).to(ScalarType.Float64).mean().item<double>());
         var (values, vectors) = linalg.eigh(op.ToDense());
         var descending = vectors.flip(1);
-        using var all = AlignmentAnalyzer.Compute(op, x, descending);
-        using var top = AlignmentAnalyzer.Compute(op, x, descending.narrow(1, 0, 20));
-        var epsilon = BoundaryComplexityMeasure.RandomBaseline(op, x);
+        using var all = AlignmentAnalyzer.Compute(op.Risk, x, descending);
+        using var top = AlignmentAnalyzer.Compute(op.Risk, x, descending.narrow(1, 0, 20));
+        var epsilon = BoundaryComplexityMeasure.RandomBaseline(op.Risk, x);
         var complete = BoundaryComplexityMeasure.Compute(all, op.Dimension, eigenvectorsAreComplete: true, epsilon);
         var partial = BoundaryComplexityMeasure.Compute(top, op.Dimension, eigenvectorsAreComplete: false, epsilon);
         output.WriteLine($"p = {op.Dimension}, top eigenvalues {string.Join(", ", values.flip(0).narrow(0, 0, 4).data<double>().ToArray().Select(v => v.ToString("G3")))}, " +

@@ -64,9 +64,9 @@ public sealed class MarginEstimatorTests(ITestOutputHelper output)
         double Distance(long row) => Math.Sqrt(Math.Pow(x[row, 0].item<double>() - expectedBoundary[0], 2) + Math.Pow(x[row, 1].item<double>() - expectedBoundary[1], 2));
         var expectedMargin = Math.Min(Distance(maxIndex), Distance(minIndex));
 
-        using var alignment = AlignmentAnalyzer.Compute(op, x, v1.unsqueeze(1));
+        using var alignment = AlignmentAnalyzer.Compute(op.Risk, x, v1.unsqueeze(1));
         var options = startFromStandardNormal ? new MarginOptions { Start = MarginStart.StandardNormal, Restarts = 1, Seed = 3 } : new MarginOptions();
-        var estimate = MarginEstimator.Estimate(op, x, alignment, v1, options);
+        var estimate = MarginEstimator.Estimate(op.Risk, x, alignment, v1, options);
         output.WriteLine($"x_b = ({estimate.BoundaryPoint[0]:G6}, {estimate.BoundaryPoint[1]:G6}), expected ({expectedBoundary[0]:G6}, {expectedBoundary[1]:G6}); steps {estimate.Steps}; " +
             $"|A| = {estimate.FinalAbsAlignment:G17}; gap {estimate.LogitGap:G3}; margin {estimate.Margin:G8} vs {expectedMargin:G8}");
 
@@ -109,8 +109,8 @@ public sealed class MarginEstimatorTests(ITestOutputHelper output)
         var (model, x, y) = MirrorSymmetricProblem();
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var v = GeometryReferences.RandomDirections(op.Dimension, 2, seed: 70);
-        using var alignment = AlignmentAnalyzer.Compute(op, x, v);
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => MarginEstimator.Estimate(op, x, alignment, v[.., 0], new MarginOptions { EigenvectorIndex = 2 }));
+        using var alignment = AlignmentAnalyzer.Compute(op.Risk, x, v);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => MarginEstimator.Estimate(op.Risk, x, alignment, v[.., 0], new MarginOptions { EigenvectorIndex = 2 }));
         Assert.Contains("EigenvectorIndex", ex.Message);
     }
 
@@ -121,15 +121,15 @@ public sealed class MarginEstimatorTests(ITestOutputHelper output)
         var (model, x, y) = GeometryReferences.TrainedMixture([-5, 0, 0, 0, 5, 0], perClass: 20, hidden: 8, steps: 150, spread: 0.6, seed: 71);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var v1 = linalg.eigh(op.ToDense()).Item2[.., -1];
-        using var alignment = AlignmentAnalyzer.Compute(op, x, v1.unsqueeze(1));
+        using var alignment = AlignmentAnalyzer.Compute(op.Risk, x, v1.unsqueeze(1));
         var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        var estimate = MarginEstimator.Estimate(op, x, alignment, v1, new MarginOptions { Restarts = 2, MaxSteps = 300 });
+        var estimate = MarginEstimator.Estimate(op.Risk, x, alignment, v1, new MarginOptions { Restarts = 2, MaxSteps = 300 });
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         output.WriteLine($"x_b = ({estimate.BoundaryPoint[0]:G4}, {estimate.BoundaryPoint[1]:G4}), |A| {estimate.FinalAbsAlignment:G4}, gap {estimate.LogitGap:G3}, " +
             $"margin {estimate.Margin:G4}, distance to the class change {estimate.DistanceToBisectionPoint:G3}");
 
         var xb = tensor(estimate.BoundaryPoint).view(1, 2);
-        using var atBoundaryPoint = AlignmentAnalyzer.Compute(op, xb, v1.unsqueeze(1));
+        using var atBoundaryPoint = AlignmentAnalyzer.Compute(op.Risk, xb, v1.unsqueeze(1));
         Assert.Equal(Math.Abs(atBoundaryPoint.Alignment[0, 0].item<double>()), estimate.FinalAbsAlignment, 10);
         Assert.Equal(Math.Pow(estimate.FinalAbsAlignment * estimate.FinalAbsAlignment - 1, 2), estimate.Objective, 10);
         var logits = model.call(xb).detach().sort(1, descending: true).Values;

@@ -25,7 +25,7 @@ public sealed class ReinforcingGradientsTests
         var predicted = model.call(row).argmax(1);
         // A label different from the prediction shows that the true-label option really changes the target.
         var target = trueLabel ? (predicted + 1) % 3 : predicted;
-        var g = ReinforcingGradients.PerSample(op, row, trueLabel ? target : null)[0];
+        var g = ReinforcingGradients.PerSample(op.Risk, row, trueLabel ? target : null)[0];
 
         var theta = op.Parameters.GetValues();
         var fd = zeros_like(theta);
@@ -61,10 +61,10 @@ public sealed class ReinforcingGradientsTests
         var (x, y) = TinyModels.Blobs(37, 3, 4, seed: 23);
         var model = TinyModels.Mlp([3, 7, 5, 4], activation, seed: 24);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
-        Assert.True(ReinforcingGradients.CanUseLinearFastPath(op));
-        Assert.NotNull(LinearChain.TryCreate(op)!.Run(op, x, null, wantNorms: true, directions: null));
-        var fast = ReinforcingGradients.Norms(op, x, options: new AlignmentOptions { BatchSize = 10 });
-        var loop = ReinforcingGradients.Norms(op, x, options: new AlignmentOptions { UseFastPerSampleNorms = false });
+        Assert.True(ReinforcingGradients.CanUseLinearFastPath(op.Risk));
+        Assert.NotNull(LinearChain.TryCreate(op.Risk)!.Run(op.Risk, x, null, wantNorms: true, directions: null));
+        var fast = ReinforcingGradients.Norms(op.Risk, x, options: new AlignmentOptions { BatchSize = 10 });
+        var loop = ReinforcingGradients.Norms(op.Risk, x, options: new AlignmentOptions { UseFastPerSampleNorms = false });
         var explicitNorms = GeometryReferences.ExplicitGradients(model, x).norm(1);
         Assertions.RelativelyClose(loop, explicitNorms, 1e-12, "per-sample loop norms");
         Assertions.RelativelyClose(fast, explicitNorms, 1e-12, "fast-path norms");
@@ -79,8 +79,8 @@ public sealed class ReinforcingGradientsTests
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var v = GeometryReferences.RandomDirections(op.Dimension, 4, seed: 27);
         var expected = GeometryReferences.ExplicitGradients(model, x).mm(v);
-        var fast = ReinforcingGradients.DirectionalDerivatives(op, x, v, options: new AlignmentOptions { BatchSize = 8 });
-        var doubleVjp = ReinforcingGradients.DirectionalDerivatives(op, x, v, options: new AlignmentOptions { BatchSize = 8, UseFastDirectionalDerivatives = false });
+        var fast = ReinforcingGradients.DirectionalDerivatives(op.Risk, x, v, options: new AlignmentOptions { BatchSize = 8 });
+        var doubleVjp = ReinforcingGradients.DirectionalDerivatives(op.Risk, x, v, options: new AlignmentOptions { BatchSize = 8, UseFastDirectionalDerivatives = false });
         Assertions.RelativelyClose(fast, expected, 1e-12, "fast-path directional derivatives");
         Assertions.RelativelyClose(doubleVjp, expected, 1e-12, "double-vjp directional derivatives");
     }
@@ -95,11 +95,11 @@ public sealed class ReinforcingGradientsTests
             ("2", Tanh()), ("3", Linear(6, 3, dtype: ScalarType.Float64)));
         model.eval();
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
-        Assert.False(ReinforcingGradients.CanUseLinearFastPath(op));
+        Assert.False(ReinforcingGradients.CanUseLinearFastPath(op.Risk));
         var v = GeometryReferences.RandomDirections(op.Dimension, 2, seed: 30);
         var gradients = GeometryReferences.ExplicitGradients(model, x);
-        Assertions.RelativelyClose(ReinforcingGradients.Norms(op, x), gradients.norm(1), 1e-12, "fallback norms");
-        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op, x, v), gradients.mm(v), 1e-12, "fallback products");
+        Assertions.RelativelyClose(ReinforcingGradients.Norms(op.Risk, x), gradients.norm(1), 1e-12, "fallback norms");
+        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op.Risk, x, v), gradients.mm(v), 1e-12, "fallback products");
     }
 
     [Fact]
@@ -111,12 +111,12 @@ public sealed class ReinforcingGradientsTests
         // Only the middle layer's weight and the last layer's bias: the fast path must skip the others.
         var space = ParameterSpace.FromModule(model, n => n is "2.weight" or "4.bias");
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y), space);
-        Assert.True(ReinforcingGradients.CanUseLinearFastPath(op));
-        var perSample = ReinforcingGradients.PerSample(op, x);
+        Assert.True(ReinforcingGradients.CanUseLinearFastPath(op.Risk));
+        var perSample = ReinforcingGradients.PerSample(op.Risk, x);
         Assert.Equal(new long[] { 20, 4 * 6 + 3 }, perSample.shape);
         var v = GeometryReferences.RandomDirections(op.Dimension, 3, seed: 33);
-        Assertions.RelativelyClose(ReinforcingGradients.Norms(op, x), perSample.norm(1), 1e-12, "subset norms");
-        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op, x, v), perSample.mm(v), 1e-12, "subset products");
+        Assertions.RelativelyClose(ReinforcingGradients.Norms(op.Risk, x), perSample.norm(1), 1e-12, "subset norms");
+        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op.Risk, x, v), perSample.mm(v), 1e-12, "subset products");
     }
 
     [Fact]
@@ -131,13 +131,13 @@ public sealed class ReinforcingGradientsTests
             ("3", Dropout(0.5)), ("4", Linear(5, 2, dtype: ScalarType.Float64)));
         model.eval();
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
-        Assert.True(ReinforcingGradients.CanUseLinearFastPath(op));
+        Assert.True(ReinforcingGradients.CanUseLinearFastPath(op.Risk));
         // The structure qualifies; the run must not fall back either (every Linear sees a [b, in] input once).
-        Assert.NotNull(LinearChain.TryCreate(op)!.Run(op, x, null, wantNorms: true, directions: null));
+        Assert.NotNull(LinearChain.TryCreate(op.Risk)!.Run(op.Risk, x, null, wantNorms: true, directions: null));
         var gradients = GeometryReferences.ExplicitGradients(model, x);
         var v = GeometryReferences.RandomDirections(op.Dimension, 2, seed: 36);
-        Assertions.RelativelyClose(ReinforcingGradients.Norms(op, x), gradients.norm(1), 1e-12, "norms through flatten, in-place ReLU and dropout");
-        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op, x, v), gradients.mm(v), 1e-12, "products through flatten, in-place ReLU and dropout");
+        Assertions.RelativelyClose(ReinforcingGradients.Norms(op.Risk, x), gradients.norm(1), 1e-12, "norms through flatten, in-place ReLU and dropout");
+        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op.Risk, x, v), gradients.mm(v), 1e-12, "products through flatten, in-place ReLU and dropout");
     }
 
     [Fact]
@@ -149,9 +149,9 @@ public sealed class ReinforcingGradientsTests
         using var op = new LossHessianOperator(model, LossFunction.MeanSquaredError, DataSource.FromTensors(x, y));
         var gradients = GeometryReferences.ExplicitGradients(model, x, mse: true);
         var v = GeometryReferences.RandomDirections(op.Dimension, 2, seed: 39);
-        Assertions.RelativelyClose(ReinforcingGradients.PerSample(op, x), gradients, 1e-12, "MSE per-sample gradients");
-        Assertions.RelativelyClose(ReinforcingGradients.Norms(op, x), gradients.norm(1), 1e-12, "MSE fast norms");
-        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op, x, v, options: new AlignmentOptions { UseFastDirectionalDerivatives = false }),
+        Assertions.RelativelyClose(ReinforcingGradients.PerSample(op.Risk, x), gradients, 1e-12, "MSE per-sample gradients");
+        Assertions.RelativelyClose(ReinforcingGradients.Norms(op.Risk, x), gradients.norm(1), 1e-12, "MSE fast norms");
+        Assertions.RelativelyClose(ReinforcingGradients.DirectionalDerivatives(op.Risk, x, v, options: new AlignmentOptions { UseFastDirectionalDerivatives = false }),
             gradients.mm(v), 1e-12, "MSE double-vjp products");
     }
 
@@ -163,7 +163,7 @@ public sealed class ReinforcingGradientsTests
         var model = TinyModels.Mlp([3, 4, 3], "tanh", seed: 41);
         using var op = new LossHessianOperator(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var wrong = zeros(op.Dimension + 1, 2, dtype: ScalarType.Float64);
-        var ex = Assert.Throws<ArgumentException>(() => ReinforcingGradients.DirectionalDerivatives(op, x, wrong));
+        var ex = Assert.Throws<ArgumentException>(() => ReinforcingGradients.DirectionalDerivatives(op.Risk, x, wrong));
         Assert.Contains($"[{op.Dimension}, k]", ex.Message);
     }
 
@@ -175,7 +175,7 @@ public sealed class ReinforcingGradientsTests
         var model = TinyModels.Mlp([3, 4, 3], "tanh", seed: 43);
         var mean = LossFunction.Custom("mean-ce", (o, t) => nn.functional.cross_entropy(o, t), LossReduction.Mean);
         using var op = new LossHessianOperator(model, mean, DataSource.FromTensors(x, y));
-        var ex = Assert.Throws<ArgumentException>(() => ReinforcingGradients.Norms(op, x));
+        var ex = Assert.Throws<ArgumentException>(() => ReinforcingGradients.Norms(op.Risk, x));
         Assert.Contains("LossReduction.None", ex.Message);
     }
 }

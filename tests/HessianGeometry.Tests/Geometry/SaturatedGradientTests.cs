@@ -51,7 +51,7 @@ public sealed class SaturatedGradientTests
         using var scope = NewDisposeScope();
         var (op, x) = Problem();
         using var _ = op;
-        var norms = ReinforcingGradients.Norms(op, x, options: new AlignmentOptions { UseFastPerSampleNorms = fastPath }).data<double>().ToArray();
+        var norms = ReinforcingGradients.Norms(op.Risk, x, options: new AlignmentOptions { UseFastPerSampleNorms = fastPath }).data<double>().ToArray();
         for (var j = 0; j < Scales.Length; j++)
         {
             var expected = Norm(ExpectedGradient(Scales[j]));
@@ -65,7 +65,7 @@ public sealed class SaturatedGradientTests
         using var scope = NewDisposeScope();
         var (op, x) = Problem();
         using var _ = op;
-        var g = ReinforcingGradients.PerSample(op, x);
+        var g = ReinforcingGradients.PerSample(op.Risk, x);
         for (var j = 0; j < Scales.Length; j++)
         {
             var expected = ExpectedGradient(Scales[j]);
@@ -82,7 +82,7 @@ public sealed class SaturatedGradientTests
         var (op, x) = Problem();
         using var _ = op;
         var directions = randn(op.Dimension, 2, dtype: ScalarType.Float64, generator: new Generator(5));
-        using var result = AlignmentAnalyzer.Compute(op, x, directions);
+        using var result = AlignmentAnalyzer.Compute(op.Risk, x, directions);
         for (var j = 0; j < Scales.Length; j++)
         {
             var g = ExpectedGradient(Scales[j]);

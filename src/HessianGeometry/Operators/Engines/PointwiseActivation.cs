@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HessianGeometry.Operators;
+namespace HessianGeometry.Operators.Engines;
 
 /// <summary>
 /// A pointwise activation σ with its first and second derivatives, evaluated from the pre-activation z, as the analytic

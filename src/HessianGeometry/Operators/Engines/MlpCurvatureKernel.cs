@@ -4,7 +4,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Module = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 
-namespace HessianGeometry.Operators;
+namespace HessianGeometry.Operators.Engines;
 
 /// <summary>
 /// Hessian-vector products of an MLP, <c>Sequential</c> of <c>Linear</c> layers and pointwise activations, under
@@ -26,7 +26,6 @@ internal sealed class MlpCurvatureKernel
 {
     private readonly Step[] steps;
     private readonly ParameterSpace space;
-    private readonly long[] offsets;
     private readonly LossKind lossKind;
     private readonly int lowest;
     private readonly bool[] keepOutputGradient;
@@ -37,9 +36,6 @@ internal sealed class MlpCurvatureKernel
         this.steps = steps;
         this.space = space;
         this.lossKind = lossKind;
-        offsets = new long[space.Tensors.Count];
-        for (int i = 1; i < offsets.Length; i++)
-            offsets[i] = offsets[i - 1] + space.Tensors[i - 1].numel();
         lowest = Array.FindIndex(steps, s => s.WeightIndex >= 0 || s.BiasIndex >= 0);
         // g_j is used directly by a Linear step above the lowest selected one whose weight is selected (gᵀ R(a), g V),
         // and by an activation above it with a non-zero σ″; it must be propagated down to the lowest such step.
@@ -68,8 +64,8 @@ internal sealed class MlpCurvatureKernel
             reason = $"the loss is {loss.Name}; the analytic engine covers cross-entropy and MSE";
             return null;
         }
-        var leaves = SequentialLeaves.Of(model, out reason);
-        if (leaves is null)
+        var layers = SequentialLayer.Read(model, originals, out reason);
+        if (layers is null)
             return null;
         var hooked = model.modules().Prepend(model).FirstOrDefault(HasHooks);
         if (hooked is not null)
@@ -78,10 +74,9 @@ internal sealed class MlpCurvatureKernel
             return null;
         }
         var steps = new List<Step>();
-        var matched = 0;
-        foreach (var leaf in leaves)
+        foreach (var layer in layers)
         {
-            if (!TryAddStep(leaf, steps, originals, analysis, valueOf, ref matched, out reason))
+            if (!TryAddStep(layer, steps, analysis, valueOf, out reason))
                 return null;
         }
         if (!steps.Any(s => s.IsLinear))
@@ -89,7 +84,7 @@ internal sealed class MlpCurvatureKernel
             reason = "the Sequential has no Linear layer";
             return null;
         }
-        if (matched != originals.Tensors.Count || matched == 0)
+        if (!SequentialLayer.CoverSelection(layers, originals))
         {
             reason = "some selected parameters are not weights or biases of the Sequential's Linear layers";
             return null;
@@ -98,22 +93,20 @@ internal sealed class MlpCurvatureKernel
         return new MlpCurvatureKernel([.. steps], analysis, loss.Kind);
     }
 
-    /// <summary>Appends the step of one leaf module, or returns false with the reason it is not covered.</summary>
-    private static bool TryAddStep(nn.Module leaf, List<Step> steps, ParameterSpace originals, ParameterSpace analysis, Func<Tensor, Tensor> valueOf, ref int matched, out string reason)
+    /// <summary>Appends the step of one layer, or returns false with the reason it is not covered.</summary>
+    private static bool TryAddStep(SequentialLayer layer, List<Step> steps, ParameterSpace analysis, Func<Tensor, Tensor> valueOf, out string reason)
     {
         reason = "";
+        var leaf = layer.Module;
         switch (leaf)
         {
             case TorchSharp.Modules.Linear linear:
-                var weightIndex = IndexOf(originals, linear.weight!);
-                var biasIndex = linear.bias is null ? -1 : IndexOf(originals, linear.bias);
-                matched += (weightIndex >= 0 ? 1 : 0) + (biasIndex >= 0 ? 1 : 0);
                 steps.Add(new Step(
                     null,
-                    weightIndex >= 0 ? analysis.Tensors[weightIndex] : valueOf(linear.weight!),
-                    linear.bias is null ? null : biasIndex >= 0 ? analysis.Tensors[biasIndex] : valueOf(linear.bias),
-                    weightIndex,
-                    biasIndex));
+                    layer.WeightIndex >= 0 ? analysis.Tensors[layer.WeightIndex] : valueOf(linear.weight!),
+                    linear.bias is null ? null : layer.BiasIndex >= 0 ? analysis.Tensors[layer.BiasIndex] : valueOf(linear.bias),
+                    layer.WeightIndex,
+                    layer.BiasIndex));
                 return true;
             case TorchSharp.Modules.Identity:
                 return true;
@@ -154,16 +147,6 @@ internal sealed class MlpCurvatureKernel
             }
         }
         return false;
-    }
-
-    private static int IndexOf(ParameterSpace space, Tensor parameter)
-    {
-        for (var i = 0; i < space.Tensors.Count; i++)
-        {
-            if (ReferenceEquals(space.Tensors[i], parameter))
-                return i;
-        }
-        return -1;
     }
 
     /// <summary>
@@ -318,7 +301,7 @@ internal sealed class MlpCurvatureKernel
     }
 
     private Tensor Slice(Tensor vector, int index) =>
-        vector.narrow(0, offsets[index], space.Tensors[index].numel()).view(space.Tensors[index].shape);
+        vector.narrow(0, space.OffsetOf(index), space.Tensors[index].numel()).view(space.Tensors[index].shape);
 
     /// <summary>
     /// Adds this batch's contribution to H v_j for the k vectors given as the rows of <paramref name="rows"/> [k, p] to

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace HessianGeometry.Operators;
+namespace HessianGeometry.Operators.Engines;
 
 /// <summary>
 /// What the analytic MLP engine keeps of one batch between products: the inputs of the Linear layers, the activations'
