@@ -35,7 +35,7 @@ public abstract class LinearOperator : ILinearOperator
     /// </summary>
     public bool CheckFiniteProducts
     {
-        get => checkFiniteProducts ?? Device.type == DeviceType.CPU;
+        get => checkFiniteProducts ?? Device.type == TorchSharp.DeviceType.CPU;
         set => checkFiniteProducts = value;
     }
 
