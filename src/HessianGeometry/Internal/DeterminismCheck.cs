@@ -1,3 +1,4 @@
+using HessianGeometry.Operators;
 using static TorchSharp.torch;
 
 namespace HessianGeometry.Internal;
@@ -14,6 +15,40 @@ internal static class DeterminismCheck
     public const string RandomDataFix =
         "A DataSource is enumerated once per Hessian-vector product, so it must yield the same batches in the same order every time: " +
         "shuffle once before the analysis rather than inside the enumeration, and turn off random augmentation.";
+
+    /// <summary>
+    /// The risk's part of the check: the data source yields the same batches on two enumerations, and the loss and the
+    /// gradient agree when evaluated twice.
+    /// </summary>
+    public static void Run(EmpiricalRisk risk)
+    {
+        using var scope = NewDisposeScope();
+        var tolerance = Tolerance(risk.DType);
+        var first = BatchFingerprints(risk.Data);
+        var second = BatchFingerprints(risk.Data);
+        if (first.Count != second.Count)
+            throw new InvalidOperationException($"The data source yielded {first.Count} batches, then {second.Count}. {RandomDataFix}");
+        for (var i = 0; i < first.Count; i++)
+        {
+            if (first[i].Shapes != second[i].Shapes)
+                throw new InvalidOperationException($"The data source yielded batch {i} with shapes {first[i].Shapes}, then {second[i].Shapes}. {RandomDataFix}");
+            if (RelativeDifference(first[i].Values, second[i].Values) > tolerance)
+                throw new InvalidOperationException($"The data source yielded different values in batch {i} on two enumerations. {RandomDataFix}");
+        }
+        Compare("loss", [risk.Loss()], [risk.Loss()], tolerance);
+        using var g1 = risk.Gradient();
+        using var g2 = risk.Gradient();
+        Compare("gradient", ToArray(g1), ToArray(g2), tolerance);
+    }
+
+    private static List<(string Shapes, double[] Values)> BatchFingerprints(DataSource data)
+    {
+        using var _ = no_grad();
+        var prints = new List<(string, double[])>();
+        foreach (var (x, y) in data.Batches())
+            prints.Add(($"{Guard.Shape(x)} {Guard.Shape(y)}", [.. Fingerprint(x), .. Fingerprint(y)]));
+        return prints;
+    }
 
     /// <summary>
     /// The sum of a batch tensor and its sum weighted by row and by position within the row (weights in [1, 2]):

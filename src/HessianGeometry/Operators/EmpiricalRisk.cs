@@ -246,23 +246,7 @@ public sealed class EmpiricalRisk : IDisposable
     public void CheckDeterministic()
     {
         ThrowIfDisposed();
-        using var scope = NewDisposeScope();
-        var tolerance = DeterminismCheck.Tolerance(DType);
-        var first = BatchFingerprints();
-        var second = BatchFingerprints();
-        if (first.Count != second.Count)
-            throw new InvalidOperationException($"The data source yielded {first.Count} batches, then {second.Count}. {DeterminismCheck.RandomDataFix}");
-        for (var i = 0; i < first.Count; i++)
-        {
-            if (first[i].Shapes != second[i].Shapes)
-                throw new InvalidOperationException($"The data source yielded batch {i} with shapes {first[i].Shapes}, then {second[i].Shapes}. {DeterminismCheck.RandomDataFix}");
-            if (DeterminismCheck.RelativeDifference(first[i].Values, second[i].Values) > tolerance)
-                throw new InvalidOperationException($"The data source yielded different values in batch {i} on two enumerations. {DeterminismCheck.RandomDataFix}");
-        }
-        DeterminismCheck.Compare("loss", [Loss()], [Loss()], tolerance);
-        using var g1 = Gradient();
-        using var g2 = Gradient();
-        DeterminismCheck.Compare("gradient", DeterminismCheck.ToArray(g1), DeterminismCheck.ToArray(g2), tolerance);
+        DeterminismCheck.Run(this);
     }
 
     /// <summary>Says which part of a batch's first-order pass is not finite: the loss, or the gradient of a named parameter.</summary>
@@ -284,15 +268,6 @@ public sealed class EmpiricalRisk : IDisposable
             return;
         disposed = true;
         twin?.Dispose();
-    }
-
-    private List<(string Shapes, double[] Values)> BatchFingerprints()
-    {
-        using var _ = no_grad();
-        var prints = new List<(string, double[])>();
-        foreach (var (x, y) in Data.Batches())
-            prints.Add(($"{Guard.Shape(x)} {Guard.Shape(y)}", [.. DeterminismCheck.Fingerprint(x), .. DeterminismCheck.Fingerprint(y)]));
-        return prints;
     }
 
     private void ThrowIfDisposed()

@@ -307,8 +307,8 @@ internal sealed class MlpCurvatureKernel
     /// Adds this batch's contribution to H v_j for the k vectors given as the rows of <paramref name="rows"/> [k, p] to
     /// the rows of <paramref name="sum"/> [k, p]. The vectors share the batch's forward quantities and run one at a time,
     /// each in its own dispose scope. Running them together as [n, k, w] tensors, one matrix product per step for the
-    /// whole group, was measured and dropped: the products here are not call-bound, and the larger tensors ran 0–60 %
-    /// slower per vector (MLP 2-100-100-3, n = 300: 0.90 ms per vector one at a time, 1.1–1.6 ms in groups of 8–64).
+    /// whole group, was measured slower and dropped: the products here are not call-bound, and the larger tensors fall
+    /// out of cache (docs/benchmarks.md).
     /// </summary>
     public void AddProductRows(MlpBatchState state, Tensor rows, Tensor sum)
     {
