@@ -16,4 +16,15 @@ public static class HessianAnalysis
         TorchRuntime.EnsureLoaded();
         return new HessianAnalysisBuilder(model);
     }
+
+    /// <summary>
+    /// Starts an analysis of a TorchScript module loaded with <c>torch.jit.load&lt;Tensor, Tensor&gt;(path)</c> (exported
+    /// from PyTorch with <c>torch.jit.script</c> or <c>torch.jit.trace</c>); see <see cref="Models.TorchScriptModel"/>.
+    /// </summary>
+    public static HessianAnalysisBuilder For(jit.ScriptModule<Tensor, Tensor> model)
+    {
+        Guard.NotNull(model, nameof(model));
+        TorchRuntime.EnsureLoaded();
+        return new HessianAnalysisBuilder(new Models.TorchScriptModel(model));
+    }
 }

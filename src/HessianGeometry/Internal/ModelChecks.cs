@@ -11,6 +11,16 @@ internal static class ModelChecks
     public static IReadOnlyList<string> StochasticLayersInTrainingMode(Module model)
     {
         var names = new List<string>();
+        if (model is Models.TorchScriptModel)
+        {
+            // Every submodule of a script module reports the type name "ScriptModule": any module in training mode counts.
+            foreach (var (name, m) in model.named_modules().Prepend((string.Empty, model)))
+            {
+                if (m.training)
+                    names.Add(string.IsNullOrEmpty(name) ? "the TorchScript module itself" : name);
+            }
+            return names;
+        }
         foreach (var (name, m) in model.named_modules().Prepend((string.Empty, model)))
         {
             var type = m.GetType().Name;

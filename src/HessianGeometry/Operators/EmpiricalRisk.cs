@@ -1,4 +1,5 @@
 using HessianGeometry.Internal;
+using HessianGeometry.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using Module = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
@@ -20,6 +21,8 @@ namespace HessianGeometry.Operators;
 public sealed class EmpiricalRisk : IDisposable
 {
     private readonly PrecisionTwin? twin;
+    private readonly TorchScriptModel? copy;
+    private readonly Dictionary<Tensor, Tensor>? copyValues;
     private bool disposed;
 
     /// <summary>Creates the risk and validates model, loss and data before anything is differentiated.</summary>
@@ -47,7 +50,14 @@ public sealed class EmpiricalRisk : IDisposable
         var dtype = Options.AnalysisDType ?? Parameters.DType;
         if (dtype != ScalarType.Float64 && dtype != ScalarType.Float32)
             throw new ArgumentException($"AnalysisDType must be Float32 or Float64 but was {dtype}.", nameof(options));
-        if (dtype != Parameters.DType)
+        if (dtype != Parameters.DType && model is TorchScriptModel script)
+        {
+            // A script module's parameters are not fields that a twin could be swapped into: run a converted copy instead.
+            copy = script.CopyAs(dtype);
+            copyValues = MatchByName(script, copy);
+            AnalysisParameters = ParameterSpace.FromTensors(Parameters.Names, Parameters.Tensors.Select(t => copyValues[t]).ToList());
+        }
+        else if (dtype != Parameters.DType)
         {
             twin = PrecisionTwin.Create(model, dtype);
             AnalysisParameters = ParameterSpace.FromTensors(Parameters.Names, Parameters.Tensors.Select(twin.For).ToList());
@@ -105,11 +115,12 @@ public sealed class EmpiricalRisk : IDisposable
     {
         ThrowIfDisposed();
         using var swap = twin?.Enter();
-        return Model.call(PrepareInputs(inputs));
+        return (copy ?? Model).call(PrepareInputs(inputs));
     }
 
     /// <summary>The tensor the analysis computes with in place of a parameter or buffer of the model (its twin, or itself).</summary>
-    internal Tensor AnalysisValueOf(Tensor original) => twin?.For(original) ?? original;
+    internal Tensor AnalysisValueOf(Tensor original) =>
+        twin?.For(original) ?? (copyValues is not null && copyValues.TryGetValue(original, out var value) ? value : original);
 
     /// <summary>Converts inputs to the analysis dtype and device (integer inputs such as token ids keep their dtype).</summary>
     public Tensor PrepareInputs(Tensor inputs)
@@ -268,6 +279,15 @@ public sealed class EmpiricalRisk : IDisposable
             return;
         disposed = true;
         twin?.Dispose();
+        copy?.Dispose();
+    }
+
+    private static Dictionary<Tensor, Tensor> MatchByName(TorchScriptModel original, TorchScriptModel converted)
+    {
+        var byName = converted.named_parameters().Select(np => (np.name, (Tensor)np.parameter)).Concat(converted.named_buffers())
+            .ToDictionary(e => e.Item1, e => e.Item2);
+        return original.named_parameters().Select(np => (np.name, (Tensor)np.parameter)).Concat(original.named_buffers())
+            .ToDictionary<(string, Tensor), Tensor, Tensor>(e => e.Item2, e => byName[e.Item1], ReferenceEqualityComparer.Instance);
     }
 
     private void ThrowIfDisposed()
