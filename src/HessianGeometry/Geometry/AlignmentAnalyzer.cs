@@ -32,7 +32,7 @@ public static class AlignmentAnalyzer
         var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
         var v = ReinforcingLoss.PrepareDirections(risk, eigenvectors, nameof(eigenvectors));
         var columnNorms = v.to(ScalarType.Float64).norm(0, keepdim: false);
-        if (!(columnNorms.min().item<double>() > 0))
+        if (!(columnNorms.min().to(ScalarType.Float64).item<double>() > 0))
             throw new ArgumentException("An eigenvector column is zero, so its alignment (a cosine) is undefined. Pass non-zero eigenvectors.", nameof(eigenvectors));
         var labels = options.UseTrueLabels ? TrueLabels(risk, x) : null;
         if (labels is not null)

@@ -185,14 +185,14 @@ public static class MarginEstimator
         {
             gradient = zeros_like(x);
         }
-        return (cosineSquared, descended.item<double>(), gradient.detach());
+        return (cosineSquared, descended.to(ScalarType.Float64).item<double>(), gradient.detach());
     }
 
     private static (double CosineSquared, double Objective) Evaluate(EmpiricalRisk risk, Tensor x, Tensor v, MarginObjective objective)
     {
         using var scope = NewDisposeScope();
         var (cosineSquared, value) = CosineSquared(risk, x.detach(), v, differentiable: false);
-        return (cosineSquared, Descended(value, objective).item<double>());
+        return (cosineSquared, Descended(value, objective).to(ScalarType.Float64).item<double>());
     }
 
     /// <summary>
@@ -207,7 +207,7 @@ public static class MarginEstimator
         var g = ReinforcingLoss.FlatGradient(risk, loss, createGraph: differentiable);
         var tiny = risk.DType == ScalarType.Float32 ? 1e-30 : 1e-300;
         var value = g.dot(v).square() / g.dot(g).clamp_min(tiny);
-        return (value.item<double>(), value);
+        return (value.to(ScalarType.Float64).item<double>(), value);
     }
 
     private static Tensor Descended(Tensor cosineSquared, MarginObjective objective) => objective switch
@@ -265,7 +265,7 @@ public static class MarginEstimator
         if (column.dim() != 1 || column.shape[0] != p)
             throw new ArgumentException($"eigenvector must have shape [{p}] (one entry per parameter) but has shape {Guard.Shape(eigenvector)}. Pass one column of the eigenvector matrix, e.g. vectors[.., 0].", nameof(eigenvector));
         var v = ReinforcingLoss.PrepareDirections(risk, column.unsqueeze(1), nameof(eigenvector)).squeeze(1);
-        var norm = v.norm().item<double>();
+        var norm = v.norm().to(ScalarType.Float64).item<double>();
         if (!(norm > 0))
             throw new ArgumentException("eigenvector is zero; pass a non-zero eigenvector.", nameof(eigenvector));
         return v / norm;
