@@ -43,6 +43,26 @@ public static class ChildProcessProgram
                 Emit(ResourceScenario.Run(products: 10_000 * scale, lanczosRuns: 200 * scale, warmUpProducts: 20_000, warmUpRuns: 400));
                 return 0;
             }
+            case "convolution-passes":
+            {
+                // convolution-passes DTYPE PASSES SCOPE(on|off) [THREADS]: the reproduction probe behind docs/convolutions.md.
+                var dtype = args[1] == "float32" ? ScalarType.Float32 : ScalarType.Float64;
+                if (args.Length > 4)
+                    set_num_threads(int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
+                using var backends = args[3] == "on" ? ConvolutionBackendScope.Enter() : null;
+                var outcome = ConvolutionScenario.Run(dtype, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+                Emit(new { outcome, backends = ConvolutionBackendScope.Describe(), threads = get_num_threads() });
+                return 0;
+            }
+            case "convolution-stderr":
+            {
+                // convolution-stderr SCOPE(on|off): one Conv2d forward and backward; the parent reads this process's stderr.
+                using var backends = args[1] == "on" ? ConvolutionBackendScope.Enter() : null;
+                var outcome = ConvolutionScenario.Run(ScalarType.Float32, passes: 2);
+                Console.Error.Flush();
+                Emit(new { finite = outcome.NonFiniteGradients == 0, backends = ConvolutionBackendScope.Describe() });
+                return 0;
+            }
             case "abort-inside-autograd":
             {
                 // Deliberately unguarded: proves that the harness sees a native abort (exit code 134, no result line).
