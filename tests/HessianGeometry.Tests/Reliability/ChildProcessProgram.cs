@@ -45,12 +45,13 @@ public static class ChildProcessProgram
             }
             case "convolution-passes":
             {
-                // convolution-passes DTYPE PASSES SCOPE(on|off) [THREADS]: the reproduction probe behind docs/convolutions.md.
+                // convolution-passes DTYPE PASSES SCOPE(on|off) [THREADS [BATCH SIZE CHANNELS]]: the reproduction and timing
+                // probe behind docs/convolutions.md.
                 var dtype = args[1] == "float32" ? ScalarType.Float32 : ScalarType.Float64;
-                if (args.Length > 4)
-                    set_num_threads(int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
+                int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+                set_num_threads(Arg(4, 1));
                 using var backends = args[3] == "on" ? ConvolutionBackendScope.Enter() : null;
-                var outcome = ConvolutionScenario.Run(dtype, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+                var outcome = ConvolutionScenario.Run(dtype, Arg(2, 30), batch: Arg(5, 16), size: Arg(6, 12), channels: Arg(7, 8));
                 Emit(new { outcome, backends = ConvolutionBackendScope.Describe(), threads = get_num_threads() });
                 return 0;
             }
@@ -61,6 +62,20 @@ public static class ChildProcessProgram
                 var outcome = ConvolutionScenario.Run(ScalarType.Float32, passes: 2);
                 Console.Error.Flush();
                 Emit(new { finite = outcome.NonFiniteGradients == 0, backends = ConvolutionBackendScope.Describe() });
+                return 0;
+            }
+            case "ensure-loaded":
+            {
+                // Run with HG_CHILD_SKIP_TORCH_INIT=1 so that nothing touches TorchSharp before the library's check.
+                try
+                {
+                    HessianGeometryRuntime.EnsureLoaded();
+                    Emit(new { type = (string?)null, message = (string?)null });
+                }
+                catch (Exception ex)
+                {
+                    Emit(new { type = ex.GetType().FullName, message = ex.Message });
+                }
                 return 0;
             }
             case "abort-inside-autograd":

@@ -71,6 +71,38 @@ public sealed class TorchLoadDiagnosisTests : IDisposable
     }
 
     [Fact]
+    public void EnsureLoaded_InAnAppFolderWithTheUnpatchedLibrary_ThrowsTheNamedCause()
+    {
+        // The real failure, staged: this test assembly's output folder in a temporary folder, with the NuGet cache's
+        // unpatched libLibTorchSharp.so in place of the patched copy. Only meaningful on a host that lacks the version
+        // (Debian 12, Ubuntu 22.04). The managed files are copied, because the runtime probes next to an assembly's real
+        // path and would find the patched library through a link; the large native files under runtimes/ are linked.
+        var (unpatched, host) = (PackageLibTorchSharp(), HostLibStdCxx());
+        if (!OperatingSystem.IsLinux() || unpatched is null || host is null || ElfSymbolVersions.TryRead(host)!.Defines.Contains(GlibcxxNeededByTorchSharp))
+            return;
+        var output = Path.GetDirectoryName(typeof(TorchLoadDiagnosisTests).Assembly.Location)!;
+        var staged = Path.Combine(folder, "app");
+        foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(staged, Path.GetRelativePath(output, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (Path.GetFileName(file) == "libLibTorchSharp.so")
+                File.Copy(unpatched, target);
+            else if (Path.GetDirectoryName(file) == output)
+                File.Copy(file, target);
+            else
+                File.CreateSymbolicLink(target, file);
+        }
+        var result = ChildProcess.RunAssembly(Path.Combine(staged, Path.GetFileName(typeof(TorchLoadDiagnosisTests).Assembly.Location)),
+            TimeSpan.FromMinutes(2), new Dictionary<string, string> { [SingleThreadedTorch.SkipVariable] = "1" }, "ensure-loaded").Single();
+        Assert.Equal(typeof(TorchSharpLoadException).FullName, result.GetProperty("type").GetString());
+        var message = result.GetProperty("message").GetString()!;
+        Assert.Contains($"requires {GlibcxxNeededByTorchSharp} from libstdc++", message, StringComparison.Ordinal);
+        Assert.Contains(staged, message, StringComparison.Ordinal);
+        Assert.Contains("buildTransitive/HessianGeometry.targets", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheOutputCopyOfLibTorchSharp_HasNoUnmetStrongLibStdCxxVersion()
     {
         // This test assembly is built with the repository's targets, so the copy it loaded must be loadable (patched or not needed).
