@@ -16,7 +16,8 @@ internal static class TorchLoadDiagnosis
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(files);
-        var original = " TorchSharp said: " + inner.Message;
+        // TorchSharp fails in its type initializer: the message worth quoting is the innermost one.
+        var original = " TorchSharp said: " + inner.GetBaseException().Message;
         if (!isLinux)
             return new TorchSharpLoadException(NoBackendAdvice("TorchSharp could not load its native library.") + original, inner);
 
@@ -39,7 +40,7 @@ internal static class TorchLoadDiagnosis
             var hostHas = HighestGlibcxx(files.HostLibStdCxx);
             return new TorchSharpLoadException(
                 $"{file} requires {version} from libstdc++, which this host's {files.HostLibStdCxx} does not provide" +
-                $"{(hostHas is null ? "" : $" (it stops at {hostHas})")}. Debian 12 and Ubuntu 22.04 stop at GLIBCXX_3.4.30. " +
+                $"{(hostHas is null ? " (Debian 12 and Ubuntu 22.04 stop at GLIBCXX_3.4.30)" : $" (it stops at {hostHas})")}. " +
                 "HessianGeometry's build targets mark that requirement weak in the output copy of libLibTorchSharp.so, and they did " +
                 "not run on this copy. With a PackageReference to HessianGeometry: rebuild, and do not set " +
                 "HessianGeometrySkipTorchSharpPatch. With a ProjectReference (which does not import a package's buildTransitive " +

@@ -55,6 +55,15 @@ public static class ChildProcessProgram
                 Emit(new { outcome, backends = ConvolutionBackendScope.Describe(), threads = get_num_threads() });
                 return 0;
             }
+            case "convolution-timing":
+            {
+                // convolution-timing DTYPE ROUNDS BATCH SIZE CHANNELS [THREADS]: the cost table in docs/convolutions.md.
+                int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+                set_num_threads(Arg(6, 1));
+                var dtype = args[1] == "float32" ? ScalarType.Float32 : ScalarType.Float64;
+                Emit(new { timing = ConvolutionScenario.Time(dtype, Arg(2, 20), Arg(3, 16), Arg(4, 12), Arg(5, 8)), threads = get_num_threads() });
+                return 0;
+            }
             case "convolution-stderr":
             {
                 // convolution-stderr SCOPE(on|off): one Conv2d forward and backward; the parent reads this process's stderr.

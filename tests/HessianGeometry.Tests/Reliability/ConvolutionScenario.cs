@@ -59,6 +59,48 @@ internal static class ConvolutionScenario
         return new Outcome(passes, nonFiniteG, nonFiniteH, differentG, differentH, Median(gradientTimes), Median(productTimes));
     }
 
+    /// <summary>Median times with oneDNN on (libtorch's default) and off (inside the scope), and the median paired ratio.</summary>
+    public sealed record Timing(double GradientOnMs, double GradientOffMs, double GradientRatio, double ProductOnMs, double ProductOffMs, double ProductRatio);
+
+    /// <summary>
+    /// Times gradient and HVP passes with oneDNN on and off, alternating inside one process pass by pass (the order flips
+    /// every round), so that load from other processes on a shared machine hits both sides alike; ratios are off / on.
+    /// </summary>
+    public static Timing Time(ScalarType dtype, int rounds, int batch, int size, int channels)
+    {
+        using var scope = NewDisposeScope();
+        var model = new ResidualCnn(dtype, channels);
+        var (x, y) = ResidualCnn.Data(dtype, batch, size);
+        var parameters = model.parameters().ToArray();
+        var generator = new Generator(13);
+        var v = parameters.Select(p => randn(p.shape, dtype: dtype, generator: generator)).ToArray();
+        var times = new Dictionary<(bool Off, bool Product), List<double>>
+        {
+            [(false, false)] = [], [(true, false)] = [], [(false, true)] = [], [(true, true)] = [],
+        };
+        for (var round = -3; round < rounds; round++)
+        {
+            foreach (var off in round % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                using var backends = off ? ConvolutionBackendScope.Enter() : null;
+                using var passScope = NewDisposeScope();
+                var clock = Stopwatch.StartNew();
+                Gradient(model, x, y, parameters).Dispose();
+                var gradient = clock.Elapsed.TotalMilliseconds;
+                clock.Restart();
+                Product(model, x, y, parameters, v).Dispose();
+                var product = clock.Elapsed.TotalMilliseconds;
+                if (round < 0)
+                    continue; // warm-up: allocator, oneDNN primitive cache
+                times[(off, false)].Add(gradient);
+                times[(off, true)].Add(product);
+            }
+        }
+        double Ratio(bool product) => Median(times[(true, product)].Zip(times[(false, product)], (a, b) => a / b).ToList());
+        return new Timing(Median(times[(false, false)]), Median(times[(true, false)]), Ratio(false),
+            Median(times[(false, true)]), Median(times[(true, true)]), Ratio(true));
+    }
+
     /// <summary>∇L over all parameters, flattened.</summary>
     public static Tensor Gradient(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Tensor[] parameters)
     {
