@@ -12,5 +12,13 @@ internal static class SingleThreadedTorch
 #pragma warning disable CA2255 // A test assembly owns its process; this must run before any test touches libtorch.
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void Initialise() => set_num_threads(1);
+    internal static void Initialise()
+    {
+        // A child process that checks how the library reports a broken native install must be the first to touch TorchSharp.
+        if (Environment.GetEnvironmentVariable(SkipVariable) == "1")
+            return;
+        set_num_threads(1);
+    }
+
+    internal const string SkipVariable = "HG_CHILD_SKIP_TORCH_INIT";
 }

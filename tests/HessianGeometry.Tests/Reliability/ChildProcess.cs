@@ -29,9 +29,12 @@ internal static class ChildProcess
 
     public static ChildRun Run(TimeSpan timeout, params string[] arguments) => Run(timeout, new Dictionary<string, string>(), arguments);
 
-    public static ChildRun Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static ChildRun Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        RunAssembly(typeof(ChildProcess).Assembly.Location, timeout, environment, arguments);
+
+    /// <summary>Runs a copy of this test assembly at another path (for example in a staged application folder).</summary>
+    public static ChildRun RunAssembly(string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var assembly = typeof(ChildProcess).Assembly.Location;
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,

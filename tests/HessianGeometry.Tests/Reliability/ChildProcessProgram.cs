@@ -43,6 +43,50 @@ public static class ChildProcessProgram
                 Emit(ResourceScenario.Run(products: 10_000 * scale, lanczosRuns: 200 * scale, warmUpProducts: 20_000, warmUpRuns: 400));
                 return 0;
             }
+            case "convolution-passes":
+            {
+                // convolution-passes DTYPE PASSES SCOPE(on|off) [THREADS [BATCH SIZE CHANNELS]]: the reproduction and timing
+                // probe behind docs/convolutions.md.
+                var dtype = args[1] == "float32" ? ScalarType.Float32 : ScalarType.Float64;
+                int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+                set_num_threads(Arg(4, 1));
+                using var backends = args[3] == "on" ? ConvolutionBackendScope.Enter() : null;
+                var outcome = ConvolutionScenario.Run(dtype, Arg(2, 30), batch: Arg(5, 16), size: Arg(6, 12), channels: Arg(7, 8));
+                Emit(new { outcome, backends = ConvolutionBackendScope.Describe(), threads = get_num_threads() });
+                return 0;
+            }
+            case "convolution-timing":
+            {
+                // convolution-timing DTYPE ROUNDS BATCH SIZE CHANNELS [THREADS]: the cost table in docs/convolutions.md.
+                int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+                set_num_threads(Arg(6, 1));
+                var dtype = args[1] == "float32" ? ScalarType.Float32 : ScalarType.Float64;
+                Emit(new { timing = ConvolutionScenario.Time(dtype, Arg(2, 20), Arg(3, 16), Arg(4, 12), Arg(5, 8)), threads = get_num_threads() });
+                return 0;
+            }
+            case "convolution-stderr":
+            {
+                // convolution-stderr SCOPE(on|off): one Conv2d forward and backward; the parent reads this process's stderr.
+                using var backends = args[1] == "on" ? ConvolutionBackendScope.Enter() : null;
+                var outcome = ConvolutionScenario.Run(ScalarType.Float32, passes: 2);
+                Console.Error.Flush();
+                Emit(new { finite = outcome.NonFiniteGradients == 0, backends = ConvolutionBackendScope.Describe() });
+                return 0;
+            }
+            case "ensure-loaded":
+            {
+                // Run with HG_CHILD_SKIP_TORCH_INIT=1 so that nothing touches TorchSharp before the library's check.
+                try
+                {
+                    HessianGeometryRuntime.EnsureLoaded();
+                    Emit(new { type = (string?)null, message = (string?)null });
+                }
+                catch (Exception ex)
+                {
+                    Emit(new { type = ex.GetType().FullName, message = ex.Message });
+                }
+                return 0;
+            }
             case "abort-inside-autograd":
             {
                 // Deliberately unguarded: proves that the harness sees a native abort (exit code 134, no result line).
