@@ -16,10 +16,13 @@ namespace HessianGeometry.Operators;
 /// Construction validates every batch once without gradients (the model accepts the inputs, the targets suit the loss,
 /// outputs and losses are finite), so native autograd never sees input that would abort the process. A float64 risk of a
 /// float32 model runs on float64 twins of the parameters and buffers that are swapped into the modules only during a
-/// forward pass (<see cref="PrecisionTwin"/>): the caller's module and its tensors are never written.
+/// forward pass (<see cref="PrecisionTwin"/>): the caller's module and its tensors are never written. While a risk is
+/// alive, libtorch's oneDNN and NNPACK convolution paths are off for the process (<see cref="ConvolutionBackendScope"/>:
+/// oneDNN gave intermittent NaN or wrong convolution gradients on some CPUs); disposing the last risk restores them.
 /// </remarks>
 public sealed class EmpiricalRisk : IDisposable
 {
+    private readonly ConvolutionBackendScope backends;
     private readonly PrecisionTwin? twin;
     private readonly TorchScriptModel? copy;
     private readonly Dictionary<Tensor, Tensor>? copyValues;
@@ -66,6 +69,8 @@ public sealed class EmpiricalRisk : IDisposable
         {
             AnalysisParameters = Parameters;
         }
+        // Open for the risk's lifetime, so that cached graphs built now and products taken later use the same kernels.
+        backends = ConvolutionBackendScope.Enter();
         try
         {
             SampleCount = EmpiricalRiskValidation.ValidateData(this);
@@ -280,6 +285,7 @@ public sealed class EmpiricalRisk : IDisposable
         disposed = true;
         twin?.Dispose();
         copy?.Dispose();
+        backends.Dispose();
     }
 
     private static Dictionary<Tensor, Tensor> MatchByName(TorchScriptModel original, TorchScriptModel converted)
