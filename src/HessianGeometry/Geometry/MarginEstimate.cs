@@ -7,7 +7,7 @@ namespace HessianGeometry.Geometry;
 /// smallest signed alignment A(x).
 /// </summary>
 /// <param name="Margin">min(‖x_t^max − x_b‖, ‖x_t^min − x_b‖), in input units.</param>
-/// <param name="BoundaryPoint">x_b, flattened.</param>
+/// <param name="BoundaryPoint">x_b, flattened: the optimised point projected onto the decision boundary.</param>
 /// <param name="NearestMaxPoint">x_t^max (the input with the largest signed A), flattened.</param>
 /// <param name="NearestMinPoint">x_t^min (the input with the smallest signed A), flattened.</param>
 /// <param name="MaxIndex">Row of x_t^max among the inputs.</param>
@@ -21,6 +21,14 @@ namespace HessianGeometry.Geometry;
 /// by bisection; null when both ends have the same predicted class.
 /// </param>
 /// <param name="DistanceToBisectionPoint">‖x_b − bisection point‖, or null.</param>
+/// <param name="OptimisedPoint">Where the alignment optimisation stopped, flattened; x_b is its projection onto the boundary.</param>
+/// <param name="OnBoundary">
+/// True when x_b lies on the decision boundary: Newton steps on the logit gap of the top two classes brought it to zero
+/// (<see cref="LogitGap"/> ≈ 0). False when the projection failed; x_b is then the optimised point, off the boundary by
+/// <see cref="LogitGap"/> in logit units, and the margin is measured to it.
+/// </param>
+/// <param name="DistanceToBoundary">‖optimised point − x_b‖, how far the projection moved it; null when it failed.</param>
+/// <param name="BoundaryClasses">The two classes whose boundary x_b lies on (ascending).</param>
 public sealed record MarginEstimate(
     double Margin,
     double[] BoundaryPoint,
@@ -33,4 +41,8 @@ public sealed record MarginEstimate(
     double Objective,
     int Steps,
     double[]? BisectionPoint,
-    double? DistanceToBisectionPoint);
+    double? DistanceToBisectionPoint,
+    double[] OptimisedPoint,
+    bool OnBoundary,
+    double? DistanceToBoundary,
+    int[] BoundaryClasses);

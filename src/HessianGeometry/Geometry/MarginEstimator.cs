@@ -70,8 +70,12 @@ public static class MarginEstimator
         }
 
         var (finalCosineSquared, _) = Evaluate(risk, best!, v, MarginObjective.Paper);
-        var (_, gaps) = ReinforcingLoss.Predictions(ForwardNoGrad(risk, best!));
-        var boundary = ToArray(best!);
+        var optimised = ToArray(best!);
+        // The optimiser stops near the boundary, not on it: finish with Newton steps on the logit gap.
+        var projection = BoundaryProjection.Project(risk, best!);
+        var boundary = projection.OnBoundary ? projection.Point : optimised;
+        var boundaryTensor = projection.OnBoundary ? tensor(boundary, dtype: ScalarType.Float64).to(risk.DType).reshape(best!.shape) : best!;
+        var (_, gaps) = ReinforcingLoss.Predictions(ForwardNoGrad(risk, boundaryTensor));
         var maxPoint = ToArray(xMax);
         var minPoint = ToArray(xMin);
         var margin = Math.Min(Distance(maxPoint, boundary), Distance(minPoint, boundary));
@@ -88,7 +92,11 @@ public static class MarginEstimator
             Math.Pow(finalCosineSquared - 1, 2),
             bestSteps,
             bisection,
-            bisection is null ? null : Distance(bisection, boundary));
+            bisection is null ? null : Distance(bisection, boundary),
+            optimised,
+            projection.OnBoundary,
+            projection.OnBoundary ? projection.Distance : null,
+            projection.Classes);
     }
 
     /// <summary>
