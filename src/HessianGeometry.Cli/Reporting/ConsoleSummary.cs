@@ -31,7 +31,7 @@ public static class ConsoleSummary
         if (r.BottomEigenvalues is { Length: > 0 } bottom)
             Row(table, "λmin", Format(bottom[0]));
         if (r.Trace is not null)
-            Row(table, $"tr(H) ({Text(r.TraceMethod)})", PlusMinus(r.Trace, r.TraceStandardError));
+            Row(table, $"tr(H) ({Text(r.TraceMethod)})", PlusMinus(r.Trace, r.TraceStandardError) + (r.Traces is { ReachedTarget: false } ? " (target not reached)" : string.Empty));
         if (r.WolkowiczStyan is { } ws)
             Row(table, "Wolkowicz–Styan λmax ∈ / λmin ∈",
                 $"[{Format(ws.LambdaMaxLower)}, {Format(ws.LambdaMaxUpper)}] / [{Format(ws.LambdaMinLower)}, {Format(ws.LambdaMinUpper)}]");
@@ -50,6 +50,9 @@ public static class ConsoleSummary
             Row(table, "margin", Format(r.Margin));
         var seconds = r.TimingsSeconds.TryGetValue("total", out var total) ? total : r.TimingsSeconds.Values.Sum();
         Row(table, "Hessian-vector products / time", $"{Format(r.HvpCount)} / {Seconds(seconds)}");
+        // A stage that ran out of budget still gives numbers; the warning says they missed their target.
+        foreach (var warning in r.BudgetWarnings)
+            Row(table, "warning: budget ran out", warning);
         return table;
     }
 

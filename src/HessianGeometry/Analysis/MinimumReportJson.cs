@@ -3,9 +3,9 @@ using System.Text.Json.Serialization;
 
 namespace HessianGeometry.Analysis;
 
-/// <summary>Source-generated System.Text.Json metadata for <see cref="MinimumReport"/> (camelCase, stable names).</summary>
+/// <summary>Source-generated System.Text.Json metadata for <see cref="MinimumReport"/> (camelCase, stable names, enums as their names).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(MinimumReport))]
 [JsonSerializable(typeof(List<MinimumReport>))]
 public sealed partial class MinimumReportJsonContext : JsonSerializerContext;

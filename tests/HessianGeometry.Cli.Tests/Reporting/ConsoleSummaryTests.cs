@@ -34,7 +34,7 @@ public sealed class ConsoleSummaryTests
     [Fact]
     public void Render_WithUnconvergedEigenpairs_SaysSo()
     {
-        var text = Print(new MinimumReport { Eigenvalues = [1, 2], EigenpairsConverged = false, Solver = "lobpcg" });
+        var text = Print(new MinimumReport { TopEigenpairs = new EigenpairsSection { Eigenvalues = [1, 2], Requested = 2, Converged = false, Solver = "lobpcg" } });
         Assert.Contains("(not converged)", text, StringComparison.Ordinal);
         Assert.Contains("top eigenvalues (lobpcg)", text, StringComparison.Ordinal);
     }
