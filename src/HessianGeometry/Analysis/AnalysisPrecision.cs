@@ -7,7 +7,7 @@ public enum AnalysisPrecision
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "Named after the torch dtypes Float32/Float64 it selects.")]
     Float64,
 
-    /// <summary>float32: faster and half the memory; eigenvalues and traces carry float32 rounding (relative errors around 1e-6 and above).</summary>
+    /// <summary>float32: half the memory; eigenvalues, traces and residuals carry float32 rounding, so use tolerances a float32 product can reach.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "Named after the torch dtypes Float32/Float64 it selects.")]
     Float32,
 
