@@ -39,6 +39,25 @@ public sealed class ConsoleSummaryTests
         Assert.Contains("top eigenvalues (lobpcg)", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Render_WhenBudgetsRanOut_PrintsAWarningLinePerStage()
+    {
+        var report = SampleReports.Full() with
+        {
+            TopEigenpairs = SampleReports.Full().TopEigenpairs! with { Converged = false, ConvergedPairs = [true, true, false, false, false] },
+            Traces = SampleReports.Full().Traces! with { ReachedTarget = false },
+        };
+        var text = Print(report);
+        Assert.Contains("warning: budget ran out", text, StringComparison.Ordinal);
+        Assert.Contains("Top eigenpairs: 2 of 5 converged", text, StringComparison.Ordinal);
+        Assert.Contains("Trace: hutchinson used all 300 probes", text, StringComparison.Ordinal);
+        Assert.Contains("(target not reached)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_WhenEveryTargetWasMet_PrintsNoWarning() =>
+        Assert.DoesNotContain("warning", Print(SampleReports.Full()), StringComparison.Ordinal);
+
     private static string Print(MinimumReport report)
     {
         var writer = new StringWriter();

@@ -53,6 +53,23 @@ public sealed class MarkdownReportTests
     public void Write_WithEverySectionSet_ShowsTheKeyNumbers(string expected) => Assert.Contains(expected, Full, StringComparison.Ordinal);
 
     [Fact]
+    public void Write_WhenBudgetsRanOut_WarnsAtTheTop_AndInTheSections()
+    {
+        var full = SampleReports.Full();
+        var report = full with
+        {
+            BottomEigenpairs = full.BottomEigenpairs! with { Converged = false, ConvergedPairs = [true, false, false] },
+            Traces = full.Traces! with { ReachedTarget = false },
+        };
+        var markdown = MarkdownReport.Write(report);
+        Assert.Contains("> **Warning — budget ran out.** Bottom eigenpairs: 1 of 3 converged", markdown, StringComparison.Ordinal);
+        Assert.Contains("> **Warning — budget ran out.** Trace: hutchinson used all 300 probes", markdown, StringComparison.Ordinal);
+        Assert.Contains("accuracy target **not reached**", markdown, StringComparison.Ordinal);
+        Assert.True(markdown.IndexOf("Warning", StringComparison.Ordinal) < markdown.IndexOf("## Eigenvalues", StringComparison.Ordinal), "warnings come before the sections");
+        Assert.DoesNotContain("Warning", Full, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Write_ShowsTheMarginPointsWithTheirInputIndices()
     {
         var report = SampleReports.Full();
