@@ -149,6 +149,55 @@ public sealed class MinimumReportJsonTests
         Assert.Equal(JsonValueKind.Null, root.GetProperty("bottomEigenpairs").ValueKind);
     }
 
+    [Fact]
+    public void Deserialize_ASchema1Document_KeepsItsMeasurements()
+    {
+        using var scope = NewDisposeScope();
+        var (model, x, y) = AnalysisFixture.Trained();
+        var report = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(3).BottomEigenpairs(1).WithTrace()
+            .WithSpectralDensity(new HessianGeometry.Spectrum.SpectralDensityOptions { GridPoints = 40 }).WithAlignment().WithBoundaryComplexity().WithMargin()
+            .Seed(21).WithLabel("epoch 1").AnalyzeMinimum();
+        // A schema-1 document: the flat fields only, their objects with their schema-1 members only.
+        var root = System.Text.Json.Nodes.JsonNode.Parse(MinimumReportJson.Serialize(report))!.AsObject();
+        foreach (var section in new[] { "model", "topEigenpairs", "bottomEigenpairs", "traces", "alignmentSummary", "timings", "options", "budgetWarnings" })
+            Assert.True(root.Remove(section), section);
+        root["schemaVersion"] = 1;
+        foreach (var extra in new[] { "runs", "steps", "operatorApplications", "hesd" })
+            root["spectralDensity"]!.AsObject().Remove(extra);
+        foreach (var extra in new[] { "complexityMean", "complexityMax", "encodingEigenvectors", "epsilon" })
+            root["complexity"]!.AsObject().Remove(extra);
+        foreach (var extra in new[] { "margin", "boundaryPoint", "objective" })
+            root["marginDetails"]!.AsObject().Remove(extra);
+
+        var back = MinimumReportJson.Deserialize(root.ToJsonString());
+        Assert.Equal(report.Parameters, back.Parameters);
+        Assert.Equal(report.Loss, back.Loss);
+        Assert.Equal(report.Accuracy, back.Accuracy);
+        Assert.Equal(report.Eigenvalues, back.Eigenvalues);
+        Assert.Equal(report.ResidualNorms, back.ResidualNorms);
+        Assert.Equal(report.EigenpairsConverged, back.EigenpairsConverged);
+        Assert.Equal(report.BottomEigenvalues, back.BottomEigenvalues);
+        Assert.Equal(report.Solver, back.Solver);
+        Assert.Equal(report.Trace, back.Trace);
+        Assert.Equal(report.TraceMethod, back.TraceMethod);
+        Assert.Equal(report.TraceOfSquareStandardError, back.TraceOfSquareStandardError);
+        Assert.Equal(report.WolkowiczStyan, back.WolkowiczStyan);
+        Assert.Equal(report.Hesd, back.Hesd);
+        Assert.Equal(report.SpectralDensity!.Density, back.SpectralDensity!.Density);
+        Assert.Equal(report.MeanAbsAlignment, back.MeanAbsAlignment);
+        Assert.Equal(report.Alignment!.Length, back.Alignment!.Length);
+        Assert.Equal(report.ComplexityMean, back.ComplexityMean);
+        Assert.Equal(report.EncodingEigenvectors, back.EncodingEigenvectors);
+        Assert.Equal(report.Epsilon, back.Epsilon);
+        Assert.Equal(report.Margin, back.Margin);
+        Assert.Equal(report.BoundaryPoint, back.BoundaryPoint);
+        Assert.Equal(report.HvpCount, back.HvpCount);
+        Assert.Equal(report.TimingsSeconds, back.TimingsSeconds);
+        Assert.Equal(report.Settings, back.Settings);
+        Assert.Equal("epoch 1", back.Label);
+        Assert.Equal(1, back.SchemaVersion);
+    }
+
     private static double[] Doubles(JsonElement array) => array.EnumerateArray().Select(e => e.GetDouble()).ToArray();
 
     [Fact]
