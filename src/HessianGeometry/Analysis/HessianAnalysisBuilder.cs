@@ -19,7 +19,7 @@ public sealed class HessianAnalysisBuilder
     private readonly nn.Module<Tensor, Tensor> model;
     private LossFunction loss = LossFunction.CrossEntropy;
     private DataSource? data;
-    private AnalysisOptions options = new();
+    private AnalysisOptions configured = new();
     private bool? exact;
     private ILogger? logger;
     private string? label;
@@ -27,7 +27,7 @@ public sealed class HessianAnalysisBuilder
     internal HessianAnalysisBuilder(nn.Module<Tensor, Tensor> model) => this.model = model;
 
     /// <summary>The options as configured so far (validated only by <see cref="Build"/>).</summary>
-    public AnalysisOptions Options => options;
+    public AnalysisOptions Options => configured;
 
     /// <summary>The loss ℓ (default: cross-entropy on logits).</summary>
     public HessianAnalysisBuilder WithLoss(LossFunction lossFunction)
@@ -56,7 +56,7 @@ public sealed class HessianAnalysisBuilder
     public HessianAnalysisBuilder WithOptions(AnalysisOptions analysisOptions)
     {
         Guard.NotNull(analysisOptions, nameof(analysisOptions));
-        options = analysisOptions;
+        configured = analysisOptions;
         exact = null;
         return this;
     }
@@ -65,7 +65,7 @@ public sealed class HessianAnalysisBuilder
     public HessianAnalysisBuilder WithParameters(Func<string, bool> include)
     {
         Guard.NotNull(include, nameof(include));
-        options = options with { ParameterFilter = include };
+        configured = configured with { ParameterFilter = include };
         return this;
     }
 
@@ -82,7 +82,7 @@ public sealed class HessianAnalysisBuilder
     {
         if (!Enum.IsDefined(kind))
             throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Use one of: {string.Join(", ", Enum.GetNames<EigenSolverKind>())}.");
-        options = options with { Solver = new SolverOptions { Kind = kind } };
+        configured = configured with { Solver = new SolverOptions { Kind = kind } };
         return this;
     }
 
@@ -90,7 +90,7 @@ public sealed class HessianAnalysisBuilder
     public HessianAnalysisBuilder UseSolver(IEigenSolver eigenSolver)
     {
         Guard.NotNull(eigenSolver, nameof(eigenSolver));
-        options = options with { Solver = new SolverOptions { Custom = eigenSolver } };
+        configured = configured with { Solver = new SolverOptions { Custom = eigenSolver } };
         return this;
     }
 
@@ -100,7 +100,7 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder TopEigenpairs(int count, double? relativeTolerance = null)
     {
-        options = options with { TopEigenpairs = options.TopEigenpairs with { Count = count, Tolerance = relativeTolerance ?? options.TopEigenpairs.Tolerance } };
+        configured = configured with { TopEigenpairs = configured.TopEigenpairs with { Count = count, Tolerance = relativeTolerance ?? configured.TopEigenpairs.Tolerance } };
         return this;
     }
 
@@ -110,7 +110,7 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder BottomEigenpairs(int count, double? relativeTolerance = null)
     {
-        options = options with { BottomEigenpairs = options.BottomEigenpairs with { Count = count, Tolerance = relativeTolerance ?? options.BottomEigenpairs.Tolerance } };
+        configured = configured with { BottomEigenpairs = configured.BottomEigenpairs with { Count = count, Tolerance = relativeTolerance ?? configured.BottomEigenpairs.Tolerance } };
         return this;
     }
 
@@ -120,10 +120,10 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder MaxOperatorApplications(long count)
     {
-        options = options with
+        configured = configured with
         {
-            TopEigenpairs = options.TopEigenpairs with { MaxOperatorApplications = count },
-            BottomEigenpairs = options.BottomEigenpairs with { MaxOperatorApplications = count },
+            TopEigenpairs = configured.TopEigenpairs with { MaxOperatorApplications = count },
+            BottomEigenpairs = configured.BottomEigenpairs with { MaxOperatorApplications = count },
         };
         return this;
     }
@@ -132,23 +132,23 @@ public sealed class HessianAnalysisBuilder
     /// Estimates tr(H) and tr(H²) and the Wolkowicz–Styan bounds: Hutchinson by default, Hutch++ with
     /// <c>new TraceOptions { Method = TraceMethod.HutchPlusPlus }</c> (tr(H) only), exact with the exact solver.
     /// </summary>
-    public HessianAnalysisBuilder WithTrace(TraceOptions? traceOptions = null)
+    public HessianAnalysisBuilder WithTrace(TraceOptions? options = null)
     {
-        options = options with { Trace = traceOptions ?? new TraceOptions() };
+        configured = configured with { Trace = options ?? new TraceOptions() };
         return this;
     }
 
     /// <summary>Estimates the spectral density by stochastic Lanczos quadrature and classifies the HESD type.</summary>
-    public HessianAnalysisBuilder WithSpectralDensity(SpectralDensityOptions? densityOptions = null, HesdOptions? hesdOptions = null)
+    public HessianAnalysisBuilder WithSpectralDensity(SpectralDensityOptions? options = null, HesdOptions? hesdOptions = null)
     {
-        options = options with { SpectralDensity = densityOptions ?? new SpectralDensityOptions(), Hesd = hesdOptions ?? new HesdOptions() };
+        configured = configured with { SpectralDensity = options ?? new SpectralDensityOptions(), Hesd = hesdOptions ?? new HesdOptions() };
         return this;
     }
 
     /// <summary>Computes the alignment A_i(x) = cos(g(x), v_i) of every input with every top eigenvector.</summary>
-    public HessianAnalysisBuilder WithAlignment(AlignmentOptions? alignmentOptions = null)
+    public HessianAnalysisBuilder WithAlignment(AlignmentOptions? options = null)
     {
-        options = options with { Alignment = alignmentOptions ?? new AlignmentOptions() };
+        configured = configured with { Alignment = options ?? new AlignmentOptions() };
         return this;
     }
 
@@ -160,21 +160,21 @@ public sealed class HessianAnalysisBuilder
     public HessianAnalysisBuilder WithBoundaryComplexity(ComplexityOptions complexityOptions)
     {
         Guard.NotNull(complexityOptions, nameof(complexityOptions));
-        options = options with { Complexity = complexityOptions, Alignment = options.Alignment ?? new AlignmentOptions() };
+        configured = configured with { Complexity = complexityOptions, Alignment = configured.Alignment ?? new AlignmentOptions() };
         return this;
     }
 
     /// <summary>Estimates the margin from the top eigenvector (needs alignment, which this turns on).</summary>
-    public HessianAnalysisBuilder WithMargin(MarginOptions? marginOptions = null)
+    public HessianAnalysisBuilder WithMargin(MarginOptions? options = null)
     {
-        options = options with { Margin = marginOptions ?? new MarginOptions(), Alignment = options.Alignment ?? new AlignmentOptions() };
+        configured = configured with { Margin = options ?? new MarginOptions(), Alignment = configured.Alignment ?? new AlignmentOptions() };
         return this;
     }
 
     /// <summary>Seeds every random draw (default 0).</summary>
     public HessianAnalysisBuilder Seed(long value)
     {
-        options = options with { Seed = value };
+        configured = configured with { Seed = value };
         return this;
     }
 
@@ -194,14 +194,14 @@ public sealed class HessianAnalysisBuilder
     /// <summary>The dtype the analysis runs in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
     public HessianAnalysisBuilder WithPrecision(AnalysisPrecision precision)
     {
-        options = options with { Precision = precision };
+        configured = configured with { Precision = precision };
         return this;
     }
 
     /// <summary>Cache the first-order graph or stream mini-batches (default: cache when the data is one batch).</summary>
     public HessianAnalysisBuilder WithGraphMode(HessianGraphMode mode)
     {
-        options = options with { GraphMode = mode };
+        configured = configured with { GraphMode = mode };
         return this;
     }
 
@@ -214,14 +214,14 @@ public sealed class HessianAnalysisBuilder
     {
         if (!Enum.IsDefined(hvpEngine))
             throw new ArgumentOutOfRangeException(nameof(hvpEngine), hvpEngine, "Use HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
-        options = options with { HvpEngine = hvpEngine };
+        configured = configured with { HvpEngine = hvpEngine };
         return this;
     }
 
     /// <summary>Switches a model in training mode to eval for the analysis and restores the mode afterwards.</summary>
     public HessianAnalysisBuilder SwitchToEvalMode()
     {
-        options = options with { SwitchToEval = true };
+        configured = configured with { SwitchToEval = true };
         return this;
     }
 
@@ -233,7 +233,7 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder CheckDeterminism(bool enabled = true)
     {
-        options = options with { CheckDeterminism = enabled };
+        configured = configured with { CheckDeterminism = enabled };
         return this;
     }
 
@@ -245,7 +245,7 @@ public sealed class HessianAnalysisBuilder
     public HessianAnalysisBuilder UseExactHessian(bool enabled = true, long memoryBudgetBytes = AnalysisDefaults.ExactMemoryBudgetBytes)
     {
         exact = enabled;
-        options = options with { ExactMemoryBudgetBytes = memoryBudgetBytes };
+        configured = configured with { ExactMemoryBudgetBytes = memoryBudgetBytes };
         return this;
     }
 
@@ -269,7 +269,7 @@ public sealed class HessianAnalysisBuilder
     {
         if (data is null)
             throw new InvalidOperationException("No data: call WithData(inputs, targets[, batchSize]) before Build() or AnalyzeMinimum().");
-        var frozen = options with { BatchSize = data.BatchSize };
+        var frozen = configured with { BatchSize = data.BatchSize };
         if (exact == true && !frozen.Solver.IsExact)
             frozen = frozen with { Solver = new SolverOptions { Kind = EigenSolverKind.Exact } };
         if (exact == false && frozen.Solver.IsExact)
