@@ -102,7 +102,7 @@ public static class ReportPlots
     /// <param name="logScale">Log-scale y axis.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="height">Image height in pixels.</param>
-    public static void Density(SpectralDensityReport density, string path, string title, bool logScale = true, int width = DefaultWidth, int height = DefaultHeight)
+    public static void Density(DensitySection density, string path, string title, bool logScale = true, int width = DefaultWidth, int height = DefaultHeight)
     {
         ArgumentNullException.ThrowIfNull(density);
         ArgumentNullException.ThrowIfNull(title);
@@ -154,7 +154,7 @@ public static class ReportPlots
     /// <param name="width">Image width in pixels.</param>
     /// <param name="height">Image height in pixels.</param>
     public static void DecisionRegions(double[][] points, int[] labels, double[] colourValues, Func<double[][], int[]> predict,
-        MarginReport? margin, double[]? boundaryPoint, string title, string path, string colourLabel = "|A_1(x)|",
+        MarginSection? margin, double[]? boundaryPoint, string title, string path, string colourLabel = "|A_1(x)|",
         int gridResolution = 300, int width = DefaultWidth, int height = DefaultHeight)
     {
         ArgumentNullException.ThrowIfNull(predict);
@@ -227,7 +227,7 @@ public static class ReportPlots
         return alignment.Select(row => Math.Abs(row[eigenvector])).ToArray();
     }
 
-    private static void AddMarginMarks(Plot plot, MarginReport margin, List<LegendItem> legend)
+    private static void AddMarginMarks(Plot plot, MarginSection margin, List<LegendItem> legend)
     {
         var max = margin.NearestMaxPoint;
         var min = margin.NearestMinPoint;
@@ -294,7 +294,7 @@ public static class ReportPlots
         return regions;
     }
 
-    private static CoordinateRect BoundingBox(double[][] points, MarginReport? margin, double[]? boundaryPoint)
+    private static CoordinateRect BoundingBox(double[][] points, MarginSection? margin, double[]? boundaryPoint)
     {
         var all = points.AsEnumerable();
         if (boundaryPoint is not null)

@@ -5,7 +5,7 @@ namespace HessianGeometry.Cli.Commands;
 
 /// <summary>
 /// The --threads option. Default 1: the demo-sized models gain nothing from a second libtorch thread, and on a busy
-/// 2-core machine two spinning intra-op threads made the demo 30× slower (7 s alone, 207 s beside a benchmark run).
+/// machine spinning intra-op threads compete with other processes (measured in docs/benchmarks.md, "CLI threads").
 /// </summary>
 internal static class TorchThreads
 {

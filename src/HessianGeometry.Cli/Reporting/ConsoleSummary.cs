@@ -31,7 +31,7 @@ public static class ConsoleSummary
         if (r.BottomEigenvalues is { Length: > 0 } bottom)
             Row(table, "λmin", Format(bottom[0]));
         if (r.Trace is not null)
-            Row(table, $"tr(H) ({Text(r.TraceMethod)})", PlusMinus(r.Trace, r.TraceStandardError));
+            Row(table, $"tr(H) ({Text(r.TraceMethod)})", PlusMinus(r.Trace, r.TraceStandardError) + (r.Traces is { ReachedTarget: false } ? " (target not reached)" : string.Empty));
         if (r.WolkowiczStyan is { } ws)
             Row(table, "Wolkowicz–Styan λmax ∈ / λmin ∈",
                 $"[{Format(ws.LambdaMaxLower)}, {Format(ws.LambdaMaxUpper)}] / [{Format(ws.LambdaMinLower)}, {Format(ws.LambdaMinUpper)}]");
@@ -50,6 +50,11 @@ public static class ConsoleSummary
             Row(table, "margin", Format(r.Margin));
         var seconds = r.TimingsSeconds.TryGetValue("total", out var total) ? total : r.TimingsSeconds.Values.Sum();
         Row(table, "Hessian-vector products / time", $"{Format(r.HvpCount)} / {Seconds(seconds)}");
+        // A stage that ran out of budget still gives numbers; the warning says they missed their target.
+        foreach (var warning in r.BudgetWarnings)
+            Row(table, "warning: budget ran out", warning);
+        if (r.MarginDetails is { OnBoundary: false } margin)
+            Row(table, "warning: margin", MarginWarning(margin));
         return table;
     }
 
@@ -57,4 +62,9 @@ public static class ConsoleSummary
     private static void Row(Table table, string quantity, string value) => table.AddRow(new Text(quantity), new Text(value));
 
     private static string Text(string? value) => string.IsNullOrEmpty(value) ? Missing : value;
+
+    /// <summary>The warning for a margin whose boundary point could not be projected onto the decision boundary.</summary>
+    public static string MarginWarning(MarginSection margin) =>
+        $"x_b is not on the decision boundary (logit gap {margin.LogitGap.ToString("G3", CultureInfo.InvariantCulture)} after the projection failed); " +
+        "the margin is measured to where the alignment optimisation stopped.";
 }

@@ -23,6 +23,7 @@ public static class MarkdownReport
         if (report.Label is { } label)
             md.AppendLine(CultureInfo.InvariantCulture, $"_{label}_").AppendLine();
         Summary(md, report);
+        Warnings(md, report);
         Eigenvalues(md, report);
         Trace(md, report);
         WolkowiczStyan(md, report);
@@ -54,22 +55,35 @@ public static class MarkdownReport
         ]);
     }
 
+    // A stage that ran out of budget still reports valid numbers, but the reader must know they miss their target.
+    private static void Warnings(StringBuilder md, MinimumReport r)
+    {
+        foreach (var warning in r.BudgetWarnings)
+            md.AppendLine(CultureInfo.InvariantCulture, $"> **Warning — budget ran out.** {warning}").AppendLine();
+        if (r.MarginDetails is { OnBoundary: false } margin)
+            md.AppendLine(CultureInfo.InvariantCulture, $"> **Warning — margin.** {ConsoleSummary.MarginWarning(margin)}").AppendLine();
+    }
+
     private static void Eigenvalues(StringBuilder md, MinimumReport r)
     {
         if (r.Eigenvalues is null && r.BottomEigenvalues is null)
             return;
         md.AppendLine("## Eigenvalues").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"Solver {Text(r.Solver ?? r.Settings.Solver)}, relative tolerance {Format(r.Settings.Tolerance)}; all top eigenpairs converged: {YesNo(r.EigenpairsConverged)}. Residual ‖H v_i − λ_i v_i‖; relative residual divides by |λ_i|.");
+            $"Solver {Text(r.Solver ?? r.Settings.Solver)}, relative tolerance {Format(r.Settings.Tolerance)}; all top eigenpairs converged: {YesNo(r.EigenpairsConverged)}{Cost(r.TopEigenpairs)}. Residual ‖H v_i − λ_i v_i‖; relative residual divides by |λ_i|.");
         md.AppendLine();
         if (r.Eigenvalues is { } top)
             EigenTable(md, "λ_i", top, r.ResidualNorms, i => (i + 1).ToString(CultureInfo.InvariantCulture));
         if (r.BottomEigenvalues is { } bottom)
         {
-            md.AppendLine("Smallest eigenvalues (λ_p is the smallest):").AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Smallest eigenvalues (λ_p is the smallest); all converged: {YesNo(r.BottomEigenpairs?.Converged)}{Cost(r.BottomEigenpairs)}:").AppendLine();
             EigenTable(md, "λ", bottom, r.BottomResidualNorms, i => i == 0 ? "p" : $"p−{i}");
         }
     }
+
+    private static string Cost(EigenpairsSection? section) => section is null || section.Iterations == 0
+        ? string.Empty
+        : string.Create(CultureInfo.InvariantCulture, $" ({section.Iterations} iterations, {Format(section.OperatorApplications)} Hessian-vector products)");
 
     private static void EigenTable(StringBuilder md, string header, double[] values, double[]? residuals, Func<int, string> index)
     {
@@ -97,6 +111,13 @@ public static class MarkdownReport
         if (r.Trace is { } trace && r.Parameters > 0)
             rows.Add(["mean eigenvalue tr(H)/p", Format(trace / r.Parameters), Text(r.TraceMethod)]);
         Table(md, ["quantity", "value ± standard error", "method"], rows);
+        if (r.Traces is { } t)
+        {
+            var target = t.ReachedTarget ? "reached" : "**not reached** (the error bars are wider than asked)";
+            md.AppendLine(CultureInfo.InvariantCulture, $"{Format(t.OperatorApplications)} Hessian-vector products, {t.Probes} probes; accuracy target {target}.").AppendLine();
+            if (t.Note is { } note)
+                md.AppendLine(note).AppendLine();
+        }
     }
 
     private static void WolkowiczStyan(StringBuilder md, MinimumReport r)

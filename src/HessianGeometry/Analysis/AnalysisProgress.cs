@@ -1,7 +1,7 @@
 namespace HessianGeometry.Analysis;
 
 /// <summary>Progress of <c>AnalyzeMinimum()</c>: which stage runs, and how far along the whole analysis is.</summary>
-/// <param name="Stage">Stage name (loss, eigenpairs, bottom-eigenpairs, trace, density, alignment, complexity, margin).</param>
+/// <param name="Stage">Stage name (loss, exact-hessian, eigenpairs, bottom-eigenpairs, trace, density, alignment, complexity, margin).</param>
 /// <param name="StageIndex">0-based index of the stage.</param>
 /// <param name="StageCount">Number of stages in this analysis.</param>
 /// <param name="Message">A human-readable line.</param>

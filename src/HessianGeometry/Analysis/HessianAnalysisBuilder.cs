@@ -9,42 +9,25 @@ using static TorchSharp.torch;
 namespace HessianGeometry.Analysis;
 
 /// <summary>
-/// Mutable builder for an analysis. Every method returns the builder; <see cref="Build"/> validates the whole
-/// configuration once and freezes it into a <see cref="HessianAnalysisPlan"/>. Nothing is computed unless asked for;
-/// the defaults are listed on <see cref="AnalysisDefaults"/>.
+/// Mutable builder for an analysis. Every method returns the builder and edits one immutable
+/// <see cref="AnalysisOptions"/>; <see cref="Build"/> validates it once (with the model and data) and freezes it into a
+/// <see cref="HessianAnalysisPlan"/>. Nothing is computed unless asked for; the defaults are listed on
+/// <see cref="AnalysisDefaults"/>.
 /// </summary>
 public sealed class HessianAnalysisBuilder
 {
     private readonly nn.Module<Tensor, Tensor> model;
     private LossFunction loss = LossFunction.CrossEntropy;
     private DataSource? data;
-    private Func<string, bool>? parameterFilter;
-    private IEigenSolver? solver;
-    private string solverName = AnalysisDefaults.Solver;
-    private int top;
-    private int bottom;
-    private double tolerance = AnalysisDefaults.Tolerance;
-    private long maxApplications = AnalysisDefaults.MaxOperatorApplications;
-    private TraceOptions? trace;
-    private SpectralDensityOptions? density;
-    private HesdOptions? hesd;
-    private AlignmentOptions? alignment;
-    private bool complexity;
-    private double? epsilon;
-    private int epsilonDirections = AnalysisDefaults.EpsilonDirections;
-    private MarginOptions? margin;
-    private long seed;
-    private ScalarType? precision = ScalarType.Float64;
-    private HessianGraphMode graphMode = HessianGraphMode.Auto;
-    private bool switchToEval;
+    private AnalysisOptions configured = new();
     private bool? exact;
-    private long exactBudget = ExactHessian.DefaultMemoryBudgetBytes;
-    private bool checkDeterminism = true;
-    private HvpEngine engine = HvpEngine.Auto;
     private ILogger? logger;
     private string? label;
 
     internal HessianAnalysisBuilder(nn.Module<Tensor, Tensor> model) => this.model = model;
+
+    /// <summary>The options as configured so far (validated only by <see cref="Build"/>).</summary>
+    public AnalysisOptions Options => configured;
 
     /// <summary>The loss ℓ (default: cross-entropy on logits).</summary>
     public HessianAnalysisBuilder WithLoss(LossFunction lossFunction)
@@ -69,102 +52,129 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
+    /// <summary>Replaces every option at once (e.g. options read from a previous report's <see cref="MinimumReport.Options"/>); later builder calls edit them.</summary>
+    public HessianAnalysisBuilder WithOptions(AnalysisOptions analysisOptions)
+    {
+        Guard.NotNull(analysisOptions, nameof(analysisOptions));
+        configured = analysisOptions;
+        exact = null;
+        return this;
+    }
+
     /// <summary>Restricts θ to the parameters whose names pass <paramref name="include"/> (e.g. the last layer).</summary>
     public HessianAnalysisBuilder WithParameters(Func<string, bool> include)
     {
         Guard.NotNull(include, nameof(include));
-        parameterFilter = include;
+        configured = configured with { ParameterFilter = include };
         return this;
     }
 
-    /// <summary>Chooses the eigen-solver: "lanczos" (default), "lobpcg", "power" or "exact" (dense eigh of the materialised Hessian).</summary>
-    public HessianAnalysisBuilder UseSolver(string name)
+    /// <summary>Chooses the eigen-solver by name: "lanczos" (default), "lobpcg", "power" or "exact" (see <see cref="UseSolver(EigenSolverKind)"/>).</summary>
+    /// <exception cref="ArgumentException">The name is none of these.</exception>
+    public HessianAnalysisBuilder UseSolver(string name) => UseSolver(EigenSolverFactory.Parse(name));
+
+    /// <summary>
+    /// Chooses the eigen-solver. <see cref="EigenSolverKind.Exact"/> materialises the Hessian (within the memory budget
+    /// of <see cref="UseExactHessian"/>) and decomposes it once: every eigenpair, exact traces, and a complexity count
+    /// over all p eigenvectors.
+    /// </summary>
+    public HessianAnalysisBuilder UseSolver(EigenSolverKind kind)
     {
-        Guard.NotNull(name, nameof(name));
-        var normalised = name.Trim().ToLowerInvariant();
-        if (normalised != "exact")
-            solver = EigenSolverFactory.Create(normalised);
-        else
-            solver = null;
-        solverName = normalised;
+        if (!Enum.IsDefined(kind))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Use one of: {string.Join(", ", Enum.GetNames<EigenSolverKind>())}.");
+        configured = configured with { Solver = new SolverOptions { Kind = kind } };
         return this;
     }
 
-    /// <summary>Uses a custom eigen-solver instance (e.g. a variant being benchmarked).</summary>
+    /// <summary>Uses a custom eigen-solver instance (e.g. a variant being benchmarked); the report records its name.</summary>
     public HessianAnalysisBuilder UseSolver(IEigenSolver eigenSolver)
     {
         Guard.NotNull(eigenSolver, nameof(eigenSolver));
-        solver = eigenSolver;
-        solverName = eigenSolver.Name;
+        configured = configured with { Solver = new SolverOptions { Custom = eigenSolver } };
         return this;
     }
 
-    /// <summary>Computes the <paramref name="count"/> largest eigenpairs to relative residual <paramref name="relativeTolerance"/>.</summary>
+    /// <summary>
+    /// Computes the <paramref name="count"/> largest eigenpairs to relative residual <paramref name="relativeTolerance"/>
+    /// (null keeps the current one, by default <see cref="AnalysisDefaults.Tolerance"/>). Affects the top pairs only.
+    /// </summary>
     public HessianAnalysisBuilder TopEigenpairs(int count, double? relativeTolerance = null)
     {
-        top = count;
-        tolerance = relativeTolerance ?? tolerance;
+        configured = configured with { TopEigenpairs = configured.TopEigenpairs with { Count = count, Tolerance = relativeTolerance ?? configured.TopEigenpairs.Tolerance } };
         return this;
     }
 
-    /// <summary>Computes the <paramref name="count"/> smallest (most negative) eigenpairs.</summary>
-    public HessianAnalysisBuilder BottomEigenpairs(int count)
+    /// <summary>
+    /// Computes the <paramref name="count"/> smallest (most negative) eigenpairs to relative residual
+    /// <paramref name="relativeTolerance"/> (null keeps the current one, by default <see cref="AnalysisDefaults.Tolerance"/>).
+    /// </summary>
+    public HessianAnalysisBuilder BottomEigenpairs(int count, double? relativeTolerance = null)
     {
-        bottom = count;
+        configured = configured with { BottomEigenpairs = configured.BottomEigenpairs with { Count = count, Tolerance = relativeTolerance ?? configured.BottomEigenpairs.Tolerance } };
         return this;
     }
 
-    /// <summary>Budget of Hessian-vector products per eigen-solve (default 5,000).</summary>
+    /// <summary>
+    /// Budget of Hessian-vector products per eigen-solve, top and bottom alike (default
+    /// <see cref="AnalysisDefaults.MaxOperatorApplications"/>). Set them apart with <see cref="WithOptions"/>.
+    /// </summary>
     public HessianAnalysisBuilder MaxOperatorApplications(long count)
     {
-        maxApplications = count;
+        configured = configured with
+        {
+            TopEigenpairs = configured.TopEigenpairs with { MaxOperatorApplications = count },
+            BottomEigenpairs = configured.BottomEigenpairs with { MaxOperatorApplications = count },
+        };
         return this;
     }
 
-    /// <summary>Estimates tr(H) and tr(H²) (Hutchinson, exact when the Hessian is materialised) and the Wolkowicz–Styan bounds.</summary>
+    /// <summary>
+    /// Estimates tr(H) and tr(H²) and the Wolkowicz–Styan bounds: Hutchinson by default, Hutch++ with
+    /// <c>new TraceOptions { Method = TraceMethod.HutchPlusPlus }</c> (tr(H) only), exact with the exact solver.
+    /// </summary>
     public HessianAnalysisBuilder WithTrace(TraceOptions? options = null)
     {
-        trace = options ?? new TraceOptions();
+        configured = configured with { Trace = options ?? new TraceOptions() };
         return this;
     }
 
     /// <summary>Estimates the spectral density by stochastic Lanczos quadrature and classifies the HESD type.</summary>
     public HessianAnalysisBuilder WithSpectralDensity(SpectralDensityOptions? options = null, HesdOptions? hesdOptions = null)
     {
-        density = options ?? new SpectralDensityOptions();
-        hesd = hesdOptions ?? new HesdOptions();
+        configured = configured with { SpectralDensity = options ?? new SpectralDensityOptions(), Hesd = hesdOptions ?? new HesdOptions() };
         return this;
     }
 
     /// <summary>Computes the alignment A_i(x) = cos(g(x), v_i) of every input with every top eigenvector.</summary>
     public HessianAnalysisBuilder WithAlignment(AlignmentOptions? options = null)
     {
-        alignment = options ?? new AlignmentOptions();
+        configured = configured with { Alignment = options ?? new AlignmentOptions() };
         return this;
     }
 
-    /// <summary>Computes the boundary complexity G with ε from a random-direction baseline (or <paramref name="explicitEpsilon"/>).</summary>
-    public HessianAnalysisBuilder WithBoundaryComplexity(double? explicitEpsilon = null, int randomDirections = AnalysisDefaults.EpsilonDirections)
+    /// <summary>Computes the boundary complexity G with ε from a random-direction baseline (or <paramref name="explicitEpsilon"/>); turns alignment on.</summary>
+    public HessianAnalysisBuilder WithBoundaryComplexity(double? explicitEpsilon = null, int randomDirections = AnalysisDefaults.EpsilonDirections) =>
+        WithBoundaryComplexity(new ComplexityOptions { Epsilon = explicitEpsilon, RandomDirections = randomDirections });
+
+    /// <summary>Computes the boundary complexity G with the given choice of ε; turns alignment on.</summary>
+    public HessianAnalysisBuilder WithBoundaryComplexity(ComplexityOptions complexityOptions)
     {
-        complexity = true;
-        epsilon = explicitEpsilon;
-        epsilonDirections = randomDirections;
-        alignment ??= new AlignmentOptions();
+        Guard.NotNull(complexityOptions, nameof(complexityOptions));
+        configured = configured with { Complexity = complexityOptions, Alignment = configured.Alignment ?? new AlignmentOptions() };
         return this;
     }
 
     /// <summary>Estimates the margin from the top eigenvector (needs alignment, which this turns on).</summary>
     public HessianAnalysisBuilder WithMargin(MarginOptions? options = null)
     {
-        margin = options ?? new MarginOptions();
-        alignment ??= new AlignmentOptions();
+        configured = configured with { Margin = options ?? new MarginOptions(), Alignment = configured.Alignment ?? new AlignmentOptions() };
         return this;
     }
 
     /// <summary>Seeds every random draw (default 0).</summary>
     public HessianAnalysisBuilder Seed(long value)
     {
-        seed = value;
+        configured = configured with { Seed = value };
         return this;
     }
 
@@ -172,36 +182,46 @@ public sealed class HessianAnalysisBuilder
     /// The dtype the analysis runs in. Default Float64: a float32 model is analysed through float64 twins of its
     /// parameters (the model is not modified). Pass null to use the model's own dtype.
     /// </summary>
-    public HessianAnalysisBuilder WithPrecision(ScalarType? dtype)
+    /// <exception cref="ArgumentException">A dtype other than Float32, Float64 or null.</exception>
+    public HessianAnalysisBuilder WithPrecision(ScalarType? dtype) => WithPrecision(dtype switch
     {
-        precision = dtype;
+        null => AnalysisPrecision.Model,
+        ScalarType.Float64 => AnalysisPrecision.Float64,
+        ScalarType.Float32 => AnalysisPrecision.Float32,
+        _ => throw new ArgumentException($"WithPrecision accepts Float32, Float64 or null (model dtype) but got {dtype}.", nameof(dtype)),
+    });
+
+    /// <summary>The dtype the analysis runs in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
+    public HessianAnalysisBuilder WithPrecision(AnalysisPrecision precision)
+    {
+        configured = configured with { Precision = precision };
         return this;
     }
 
     /// <summary>Cache the first-order graph or stream mini-batches (default: cache when the data is one batch).</summary>
     public HessianAnalysisBuilder WithGraphMode(HessianGraphMode mode)
     {
-        graphMode = mode;
+        configured = configured with { GraphMode = mode };
         return this;
     }
 
     /// <summary>
     /// How Hessian-vector products are computed (default <see cref="HvpEngine.Auto"/>: the analytic R-operator for a plain
-    /// MLP after it matched double backward on a first product, otherwise double backward). The report's settings record
-    /// the engine that ran.
+    /// MLP after it matched double backward on a first product, otherwise double backward). The report's model section
+    /// records the engine that ran.
     /// </summary>
     public HessianAnalysisBuilder WithHvpEngine(HvpEngine hvpEngine)
     {
         if (!Enum.IsDefined(hvpEngine))
             throw new ArgumentOutOfRangeException(nameof(hvpEngine), hvpEngine, "Use HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
-        engine = hvpEngine;
+        configured = configured with { HvpEngine = hvpEngine };
         return this;
     }
 
     /// <summary>Switches a model in training mode to eval for the analysis and restores the mode afterwards.</summary>
     public HessianAnalysisBuilder SwitchToEvalMode()
     {
-        switchToEval = true;
+        configured = configured with { SwitchToEval = true };
         return this;
     }
 
@@ -213,19 +233,19 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder CheckDeterminism(bool enabled = true)
     {
-        checkDeterminism = enabled;
+        configured = configured with { CheckDeterminism = enabled };
         return this;
     }
 
     /// <summary>
-    /// Materialises the exact Hessian (from block HVPs, within <paramref name="memoryBudgetBytes"/>) and takes every
-    /// eigenpair from its dense decomposition: traces become exact and the complexity count runs over all p
-    /// eigenvectors. Off by default (matrix-free solvers); <c>UseSolver("exact")</c> turns it on too.
+    /// <paramref name="enabled"/> = true chooses the exact solver (<see cref="EigenSolverKind.Exact"/>): the Hessian is
+    /// materialised within <paramref name="memoryBudgetBytes"/> and decomposed once, traces become exact and the complexity
+    /// count runs over all p eigenvectors. False forbids it (Build then refuses <c>UseSolver("exact")</c>).
     /// </summary>
-    public HessianAnalysisBuilder UseExactHessian(bool enabled = true, long memoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes)
+    public HessianAnalysisBuilder UseExactHessian(bool enabled = true, long memoryBudgetBytes = AnalysisDefaults.ExactMemoryBudgetBytes)
     {
         exact = enabled;
-        exactBudget = memoryBudgetBytes;
+        configured = configured with { ExactMemoryBudgetBytes = memoryBudgetBytes };
         return this;
     }
 
@@ -244,55 +264,32 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
-    /// <summary>Validates the configuration and freezes it.</summary>
+    /// <summary>Validates the options against the model and data and freezes them.</summary>
     public HessianAnalysisPlan Build()
     {
         if (data is null)
             throw new InvalidOperationException("No data: call WithData(inputs, targets[, batchSize]) before Build() or AnalyzeMinimum().");
-        if (top < 0 || bottom < 0)
-            throw new ArgumentOutOfRangeException(nameof(top), $"Eigenpair counts must be non-negative but were top = {top}, bottom = {bottom}. Pass 0 to skip them, or a positive count.");
-        Guard.Positive(tolerance, "tolerance", "Pass a relative residual tolerance such as 1e-6.");
-        Guard.Positive(maxApplications, "maxOperatorApplications");
-        Guard.Positive(epsilonDirections, "randomDirections", "Use at least 1 random direction (the paper uses 5).");
-        if (epsilon is { } e && (!(e > 0) || e >= 1))
-            throw new ArgumentOutOfRangeException(nameof(epsilon), e, $"An explicit ε must lie in (0, 1) (it is a threshold on |cos|) but was {e}.");
-        if (alignment is not null && top == 0)
-            throw new InvalidOperationException("Alignment, boundary complexity and margin need eigenvectors: call TopEigenpairs(k) with k ≥ 1 (the paper uses k = 20).");
-        if (alignment is not null && data.Inputs is null)
-            throw new InvalidOperationException("Alignment, boundary complexity and margin need the inputs in memory: pass them with WithData(inputs, targets, batchSize) rather than a batch sequence.");
-        if (alignment is not null && !loss.HasPerSampleForm)
-            throw new InvalidOperationException($"Alignment needs per-sample losses, but the custom loss '{loss.Name}' reduces over the batch. Declare it with LossReduction.None.");
-        if (alignment is not null && loss.Kind == LossKind.Custom)
-            throw new InvalidOperationException("Alignment needs the predicted-class loss ℓ(f(x), ŷ); custom losses do not define it. Use cross-entropy, NLL or MSE.");
-        if (margin is not null && data.Inputs is { } x && !x.is_floating_point())
-            throw new InvalidOperationException($"The margin optimises over inputs, which must be floating point but have dtype {x.dtype}.");
-        if (precision is { } pr && pr != ScalarType.Float32 && pr != ScalarType.Float64)
-            throw new ArgumentException($"WithPrecision accepts Float32, Float64 or null (model dtype) but got {pr}.");
-        var p = Operators.ParameterSpace.FromModule(model, parameterFilter).Dimension;
-        var matrixFree = exact != true && solverName != "exact";
-        if (matrixFree && Math.Max(top, bottom) >= p)
-            throw new ArgumentOutOfRangeException(nameof(top), $"Asked for {Math.Max(top, bottom)} eigenpairs of a {p}-parameter Hessian; matrix-free solvers need k < p. Call UseExactHessian() to get all of them, or ask for fewer.");
-        if (solverName == "exact" && exact == false)
+        var frozen = configured with { BatchSize = data.BatchSize };
+        if (exact == true && !frozen.Solver.IsExact)
+            frozen = frozen with { Solver = new SolverOptions { Kind = EigenSolverKind.Exact } };
+        if (exact == false && frozen.Solver.IsExact)
             throw new InvalidOperationException("UseSolver(\"exact\") needs the exact Hessian, but UseExactHessian(false) forbids it. Drop one of the two.");
-        var settings = new AnalysisSettings
-        {
-            Seed = seed,
-            Solver = solverName,
-            TopEigenpairs = top,
-            BottomEigenpairs = bottom,
-            Tolerance = tolerance,
-            MaxOperatorApplications = maxApplications,
-            Trace = trace is not null,
-            SpectralDensity = density is not null,
-            Alignment = alignment is not null,
-            BoundaryComplexity = complexity,
-            Margin = margin is not null,
-            Epsilon = epsilon,
-            Precision = precision?.ToString() ?? "model",
-            BatchSize = data.BatchSize,
-        };
-        return new HessianAnalysisPlan(new AnalysisConfiguration(model, loss, data, parameterFilter, solver, settings, trace, density, hesd,
-            alignment, complexity, epsilonDirections, margin, precision, graphMode, switchToEval, exact, exactBudget, logger, label, checkDeterminism, engine));
+        frozen.Validate();
+        if (frozen.Alignment is not null && data.Inputs is null)
+            throw new InvalidOperationException("Alignment, boundary complexity and margin need the inputs in memory: pass them with WithData(inputs, targets, batchSize) rather than a batch sequence.");
+        if (frozen.Alignment is not null && !loss.HasPerSampleForm)
+            throw new InvalidOperationException($"Alignment needs per-sample losses, but the custom loss '{loss.Name}' reduces over the batch. Declare it with LossReduction.None.");
+        if (frozen.Alignment is not null && loss.Kind == LossKind.Custom)
+            throw new InvalidOperationException("Alignment needs the predicted-class loss ℓ(f(x), ŷ); custom losses do not define it. Use cross-entropy, NLL or MSE.");
+        if (frozen.Margin is not null && data.Inputs is { } x && !x.is_floating_point())
+            throw new InvalidOperationException($"The margin optimises over inputs, which must be floating point but have dtype {x.dtype}.");
+        var p = ParameterSpace.FromModule(model, frozen.ParameterFilter).Dimension;
+        var k = Math.Max(frozen.TopEigenpairs.Count, frozen.BottomEigenpairs.Count);
+        if (frozen.Solver.IsExact && k > p)
+            throw new ArgumentOutOfRangeException(nameof(TopEigenpairs), $"Asked for {k} eigenpairs of a {p}-parameter Hessian, which has only {p}. Ask for at most {p}.");
+        if (!frozen.Solver.IsExact && k >= p)
+            throw new ArgumentOutOfRangeException(nameof(TopEigenpairs), $"Asked for {k} eigenpairs of a {p}-parameter Hessian; matrix-free solvers need k < p. Call UseExactHessian() to get all of them, or ask for fewer.");
+        return new HessianAnalysisPlan(new AnalysisRun(model, loss, data, frozen, logger, label));
     }
 
     /// <summary>Builds and runs the analysis (see <see cref="HessianAnalysisPlan.AnalyzeMinimum"/>).</summary>

@@ -8,6 +8,12 @@ namespace HessianGeometry.EigenSolvers;
 /// </summary>
 public sealed record EigenSolverOptions
 {
+    /// <summary>Default relative residual tolerance, 1e-6 (also the analysis API's default).</summary>
+    public const double DefaultTolerance = 1e-6;
+
+    /// <summary>Default budget of operator applications per solve, 5,000 (also the analysis API's default).</summary>
+    public const long DefaultMaxOperatorApplications = 5000;
+
     /// <summary>k, the number of eigenpairs wanted: 1 ≤ k &lt; p. For k ≥ p compute the exact Hessian instead.</summary>
     public int Count { get; init; } = 1;
 
@@ -18,13 +24,14 @@ public sealed record EigenSolverOptions
     /// Convergence tolerance on the relative residual ‖Av − λv‖₂ / |λ| of every wanted pair (‖v‖ = 1). When λ ≈ 0
     /// (|λ| ≤ 1e-8 times the largest |λ| seen) the absolute residual ‖Av − λv‖₂ is used instead. Must be positive.
     /// </summary>
-    public double Tolerance { get; init; } = 1e-6;
+    public double Tolerance { get; init; } = DefaultTolerance;
 
     /// <summary>
     /// Budget of operator applications (Hessian-vector products; a block of b columns counts b). A solver stops when the
     /// next product would exceed it and returns what it has with <see cref="EigenResult.Converged"/> = false.
+    /// Default <see cref="DefaultMaxOperatorApplications"/>. The exact solver (<see cref="DenseEigenSolver"/>) has a fixed cost of p products and ignores it.
     /// </summary>
-    public long MaxOperatorApplications { get; init; } = 2000;
+    public long MaxOperatorApplications { get; init; } = DefaultMaxOperatorApplications;
 
     /// <summary>
     /// Optional start vector(s), shape [p] or [p, k], any floating dtype; they must be finite and (for [p, k]) of full

@@ -3,12 +3,12 @@ using HessianGeometry.Operators;
 namespace HessianGeometry.EigenSolvers;
 
 /// <summary>
-/// A matrix-free symmetric eigen-solver: finds k eigenpairs (λ_i, v_i) with A v_i = λ_i v_i at one end of the
-/// spectrum from products A·v only. Implementations: <see cref="Lanczos"/>, <see cref="PowerIteration"/>, <see cref="Lobpcg"/>.
+/// A symmetric eigen-solver: finds k eigenpairs (λ_i, v_i) with A v_i = λ_i v_i at one end of the
+/// spectrum from products A·v. Implementations: <see cref="Lanczos"/>, <see cref="PowerIteration"/>, <see cref="Lobpcg"/>, and the dense <see cref="DenseEigenSolver"/>.
 /// </summary>
 public interface IEigenSolver
 {
-    /// <summary>The solver's short name ("lanczos", "power", "lobpcg"), as accepted by <see cref="EigenSolverFactory.Create"/>.</summary>
+    /// <summary>The solver's short name ("lanczos", "power", "lobpcg", "exact"), as accepted by <see cref="EigenSolverFactory.Create(string)"/>.</summary>
     string Name { get; }
 
     /// <summary>

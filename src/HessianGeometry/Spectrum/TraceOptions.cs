@@ -3,7 +3,7 @@ using HessianGeometry.Internal;
 namespace HessianGeometry.Spectrum;
 
 /// <summary>
-/// Stopping rule and budget for <see cref="Hutchinson"/>. The estimator stops as soon as its own standard error
+/// Method, stopping rule and budget of a trace estimate (<see cref="Hutchinson"/> or <see cref="HutchPlusPlus"/>). Hutchinson stops as soon as its own standard error
 /// SE = s/√n falls to <see cref="RelativeStandardError"/>·|estimate| (checked after every probe block once
 /// <see cref="MinProbes"/> samples exist), or when <see cref="MaxProbes"/> probes are spent. It never stops because
 /// the estimate "stopped changing": with negative curvature the running mean can stall near a wrong value (or near 0)
@@ -11,6 +11,14 @@ namespace HessianGeometry.Spectrum;
 /// </summary>
 public sealed record TraceOptions
 {
+    /// <summary>
+    /// The estimator the analysis API runs (default <see cref="TraceMethod.Hutchinson"/>). <see cref="TraceMethod.HutchPlusPlus"/>
+    /// spends exactly <see cref="MaxProbes"/> products on tr(H) alone (no stopping rule, no tr(H²)).
+    /// <see cref="TraceMethod.Exact"/> needs the exact eigen-solver, which makes every trace exact anyway.
+    /// The estimator functions themselves ignore this property.
+    /// </summary>
+    public TraceMethod Method { get; init; } = TraceMethod.Hutchinson;
+
     /// <summary>Target SE/|estimate| (default 0.01). 0 disables the target: exactly <see cref="MaxProbes"/> probes are used.</summary>
     public double RelativeStandardError { get; init; } = 0.01;
 
@@ -28,6 +36,7 @@ public sealed record TraceOptions
 
     internal void Validate()
     {
+        Guard.Defined(Method, nameof(Method));
         Guard.NonNegative(RelativeStandardError, nameof(RelativeStandardError));
         Guard.InRange(MaxProbes, 2, int.MaxValue, nameof(MaxProbes), "A standard error needs at least 2 probes.");
         Guard.InRange(MinProbes, 2, MaxProbes, nameof(MinProbes), "Keep 2 ≤ MinProbes ≤ MaxProbes.");

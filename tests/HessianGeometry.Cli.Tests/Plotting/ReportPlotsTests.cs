@@ -21,7 +21,7 @@ public sealed class ReportPlotsTests : IDisposable
     public void Spectrum_WithTopEigenvaluesOnly_Renders()
     {
         var path = folder.File("sub/dir/spectrum-top.png");
-        ReportPlots.Spectrum(new MinimumReport { Parameters = 50, Eigenvalues = [3, 2, 1] }, path, 640, 480);
+        ReportPlots.Spectrum(new MinimumReport { Model = new ModelSection { Parameters = 50 }, TopEigenpairs = new EigenpairsSection { Eigenvalues = [3, 2, 1] } }, path, 640, 480);
         AssertNonTrivialPng(path, 640, 480);
     }
 
@@ -49,7 +49,7 @@ public sealed class ReportPlotsTests : IDisposable
         var grid = Enumerable.Range(0, 50).Select(i => i * 0.1).ToArray();
         var values = grid.Select(t => t < 2 ? 0.0 : Math.Exp(-t)).ToArray();
         var path = folder.File("density-zeros.png");
-        ReportPlots.Density(new SpectralDensityReport(grid, values, [], [], 0.01), path, "zeros", logScale: true);
+        ReportPlots.Density(new DensitySection { Grid = grid, Density = values, Variance = 0.01 }, path, "zeros", logScale: true);
         AssertNonTrivialPng(path, ReportPlots.DefaultWidth, ReportPlots.DefaultHeight);
     }
 

@@ -34,10 +34,29 @@ public sealed class ConsoleSummaryTests
     [Fact]
     public void Render_WithUnconvergedEigenpairs_SaysSo()
     {
-        var text = Print(new MinimumReport { Eigenvalues = [1, 2], EigenpairsConverged = false, Solver = "lobpcg" });
+        var text = Print(new MinimumReport { TopEigenpairs = new EigenpairsSection { Eigenvalues = [1, 2], Requested = 2, Converged = false, Solver = "lobpcg" } });
         Assert.Contains("(not converged)", text, StringComparison.Ordinal);
         Assert.Contains("top eigenvalues (lobpcg)", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Render_WhenBudgetsRanOut_PrintsAWarningLinePerStage()
+    {
+        var report = SampleReports.Full() with
+        {
+            TopEigenpairs = SampleReports.Full().TopEigenpairs! with { Converged = false, ConvergedPairs = [true, true, false, false, false] },
+            Traces = SampleReports.Full().Traces! with { ReachedTarget = false },
+        };
+        var text = Print(report);
+        Assert.Contains("warning: budget ran out", text, StringComparison.Ordinal);
+        Assert.Contains("Top eigenpairs: 2 of 5 converged", text, StringComparison.Ordinal);
+        Assert.Contains("Trace: hutchinson used all 300 probes", text, StringComparison.Ordinal);
+        Assert.Contains("(target not reached)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_WhenEveryTargetWasMet_PrintsNoWarning() =>
+        Assert.DoesNotContain("warning", Print(SampleReports.Full()), StringComparison.Ordinal);
 
     private static string Print(MinimumReport report)
     {

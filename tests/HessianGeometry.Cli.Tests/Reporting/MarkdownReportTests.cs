@@ -27,8 +27,8 @@ public sealed class MarkdownReportTests
     [InlineData("| 1 | 52.1 | 1.5E-07 |")]
     [InlineData("| 3 | 12.7 | 3.5E-06 | 2.75591E-07 |")]
     [InlineData("| p | -0.42 | 1E-08 |")]
-    [InlineData("| tr(H) | 123.456 ± 2.5 | hutch++ |")]
-    [InlineData("| tr(H²) | 3901.77 ± 40.25 | hutch++ |")]
+    [InlineData("| tr(H) | 123.456 ± 2.5 | hutchinson |")]
+    [InlineData("| tr(H²) | 3901.77 ± 40.25 | hutchinson |")]
     [InlineData("| λmax | 0.0176998 | 62.4508 | 52.1 | yes |")]
     [InlineData("| λmin | -62.4273 | 0.00580873 | -0.42 | yes |")]
     [InlineData("| HESD type | MainlyPositive |")]
@@ -47,10 +47,27 @@ public sealed class MarkdownReportTests
     [InlineData("| optimisation steps | 87 |")]
     [InlineData("| class change on segment x_t^max–x_t^min | (0.1, -0.35) |")]
     [InlineData("| eigenpairs | 1.234 s | 120 |")]
-    [InlineData("| margin | 0.5 s | — |")]
+    [InlineData("| margin | 0.5 s | 0 |")]
     [InlineData("| **total** | 8.984 s | 1,220 |")]
     [InlineData("_gauss3 2-100-100-3 relu_")]
     public void Write_WithEverySectionSet_ShowsTheKeyNumbers(string expected) => Assert.Contains(expected, Full, StringComparison.Ordinal);
+
+    [Fact]
+    public void Write_WhenBudgetsRanOut_WarnsAtTheTop_AndInTheSections()
+    {
+        var full = SampleReports.Full();
+        var report = full with
+        {
+            BottomEigenpairs = full.BottomEigenpairs! with { Converged = false, ConvergedPairs = [true, false, false] },
+            Traces = full.Traces! with { ReachedTarget = false },
+        };
+        var markdown = MarkdownReport.Write(report);
+        Assert.Contains("> **Warning — budget ran out.** Bottom eigenpairs: 1 of 3 converged", markdown, StringComparison.Ordinal);
+        Assert.Contains("> **Warning — budget ran out.** Trace: hutchinson used all 300 probes", markdown, StringComparison.Ordinal);
+        Assert.Contains("accuracy target **not reached**", markdown, StringComparison.Ordinal);
+        Assert.True(markdown.IndexOf("Warning", StringComparison.Ordinal) < markdown.IndexOf("## Eigenvalues", StringComparison.Ordinal), "warnings come before the sections");
+        Assert.DoesNotContain("Warning", Full, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Write_ShowsTheMarginPointsWithTheirInputIndices()
@@ -76,27 +93,26 @@ public sealed class MarkdownReportTests
     {
         var report = new MinimumReport
         {
-            Eigenvalues = [2, 1],
-            MeanAbsAlignment = [0.3],
-            Complexity = null,
-            ComplexityMean = 0.001,
-            MarginDetails = null,
-            Margin = 0.75,
-            TraceOfSquare = 5,
+            TopEigenpairs = new EigenpairsSection { Eigenvalues = [2, 1], Requested = 2, Converged = true },
+            AlignmentSummary = new AlignmentSection { MeanAbsAlignment = [0.3] },
+            Complexity = new ComplexitySection { ComplexityMean = 0.001, EigenvectorsConsidered = 1 },
+            MarginDetails = new MarginSection { Margin = 0.75, OnBoundary = true },
+            Traces = new TraceSection { Method = HessianGeometry.Spectrum.TraceMethod.HutchPlusPlus, Trace = 5, TraceStandardError = 0.5, ReachedTarget = true },
         };
         var markdown = MarkdownReport.Write(report);
         Assert.Contains("| 2 | 1 | — | — |", markdown, StringComparison.Ordinal);
         Assert.Contains("| 1 | 2 | 0.3 | — | — | — |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| mean \\|A_i\\| | — | — | 0.001 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| mean \\|A_i\\| | 0 | 1 | 0.001 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| margin | 0.75 |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| tr(H) | — |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| tr(H) | 5 ± 0.5 | hutch++ |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| tr(H²) | — | hutch++ |", markdown, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Write_LongEigenvalueLists_AreCappedWithANote()
     {
         var values = Enumerable.Range(0, 80).Select(i => 100.0 - i).ToArray();
-        var markdown = MarkdownReport.Write(new MinimumReport { Eigenvalues = values });
+        var markdown = MarkdownReport.Write(new MinimumReport { TopEigenpairs = new EigenpairsSection { Eigenvalues = values, Requested = values.Length, Converged = true } });
         Assert.Contains($"| {MarkdownReport.MaximumRows} | 51 |", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain($"| {MarkdownReport.MaximumRows + 1} | 50 |", markdown, StringComparison.Ordinal);
         Assert.Contains($"(first {MarkdownReport.MaximumRows} of 80 shown", markdown, StringComparison.Ordinal);
@@ -133,5 +149,16 @@ public sealed class MarkdownReportTests
         {
             System.Globalization.CultureInfo.CurrentCulture = previous;
         }
+    }
+
+    [Fact]
+    public void Write_WhenTheMarginPointIsOffTheBoundary_WarnsThatTheMarginIsMeasuredToTheOptimisedPoint()
+    {
+        var full = SampleReports.Full();
+        var off = full with { MarginDetails = full.MarginDetails! with { OnBoundary = false, LogitGap = 0.25 } };
+        var on = full with { MarginDetails = full.MarginDetails! with { OnBoundary = true } };
+
+        Assert.Contains("**Warning — margin.** x_b is not on the decision boundary (logit gap 0.25", MarkdownReport.Write(off), StringComparison.Ordinal);
+        Assert.DoesNotContain("Warning — margin", MarkdownReport.Write(on), StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using HessianGeometry.Internal;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.EigenSolvers;
+
+/// <summary>
+/// One dense symmetric eigen-decomposition A = V diag(λ) Vᵀ of a materialised operator, kept so that every consumer
+/// (top and bottom eigenpairs, exact traces, the complexity count over all p eigenvectors) reads the same
+/// decomposition instead of recomputing it. Owns its tensors: dispose it when done.
+/// </summary>
+public sealed class DenseSpectrum : IDisposable
+{
+    private readonly double scale;
+
+    private DenseSpectrum(Tensor matrix, double[] eigenvalues, Tensor eigenvectors, double[] residualNorms, long operatorApplications, TimeSpan wallTime)
+    {
+        Matrix = matrix;
+        Eigenvalues = eigenvalues;
+        Eigenvectors = eigenvectors;
+        ResidualNorms = residualNorms;
+        OperatorApplications = operatorApplications;
+        WallTime = wallTime;
+        scale = eigenvalues.Length == 0 ? 0 : eigenvalues.Max(Math.Abs);
+    }
+
+    /// <summary>The symmetric matrix (A + Aᵀ)/2, float64 [p, p]; symmetrising removes the rounding asymmetry of double backward.</summary>
+    public Tensor Matrix { get; }
+
+    /// <summary>All p eigenvalues, ascending (as <c>torch.linalg.eigh</c> returns them).</summary>
+    public IReadOnlyList<double> Eigenvalues { get; }
+
+    /// <summary>Unit eigenvectors as columns, float64 [p, p], in the order of <see cref="Eigenvalues"/>.</summary>
+    public Tensor Eigenvectors { get; }
+
+    /// <summary>‖A v_i − λ_i v_i‖₂ for every pair, from the dense matrix.</summary>
+    public IReadOnlyList<double> ResidualNorms { get; }
+
+    /// <summary>p, the dimension.</summary>
+    public int Dimension => Eigenvalues.Count;
+
+    /// <summary>Operator applications spent materialising the matrix (p for a Hessian).</summary>
+    public long OperatorApplications { get; }
+
+    /// <summary>Time spent materialising and decomposing.</summary>
+    public TimeSpan WallTime { get; }
+
+    /// <summary>Decomposes a dense symmetric matrix (any floating dtype; it is symmetrised and converted to float64).</summary>
+    /// <param name="matrix">A square, finite matrix.</param>
+    /// <param name="operatorApplications">Products spent building <paramref name="matrix"/>, carried into every <see cref="EigenResult"/>.</param>
+    /// <param name="elapsed">Time already spent building it.</param>
+    public static DenseSpectrum FromMatrix(Tensor matrix, long operatorApplications = 0, TimeSpan elapsed = default)
+    {
+        Guard.SquareMatrix(matrix, nameof(matrix));
+        Guard.AllFinite(matrix, "matrix", "A dense eigen-decomposition needs finite entries; check the model and data for NaN/Inf.");
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var a = matrix.detach().to(ScalarType.Float64);
+        var symmetric = ((a + a.T) / 2).contiguous();
+        var (values, vectors) = linalg.eigh(symmetric);
+        var residuals = (symmetric.mm(vectors) - vectors * values.unsqueeze(0)).norm(0);
+        var eigenvalues = values.cpu().data<double>().ToArray();
+        var residualNorms = residuals.cpu().data<double>().ToArray();
+        var kept = symmetric.DetachFromDisposeScope();
+        var basis = vectors.contiguous().DetachFromDisposeScope();
+        return new DenseSpectrum(kept, eigenvalues, basis, residualNorms, operatorApplications, elapsed + clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> pairs at <paramref name="which"/> as an <see cref="EigenResult"/> (1 iteration,
+    /// <see cref="OperatorApplications"/> products), with relative residuals and convergence judged against
+    /// <paramref name="tolerance"/> exactly as the iterative solvers judge theirs. The result owns a copy of its vectors.
+    /// </summary>
+    /// <param name="which">The end of the spectrum.</param>
+    /// <param name="count">1 ≤ k ≤ p.</param>
+    /// <param name="tolerance">Relative residual tolerance (positive).</param>
+    public EigenResult Pairs(SpectrumEnd which, int count, double tolerance)
+    {
+        Guard.Defined(which, nameof(which));
+        Guard.InRange(count, 1, Dimension, nameof(count), $"A dense decomposition has p = {Dimension} pairs; ask for 1 to {Dimension}.");
+        Guard.Positive(tolerance, nameof(tolerance), "Pass a relative residual tolerance such as 1e-6.");
+        var order = EigenSolverRun.Select(Eigenvalues, which, count);
+        var values = order.Select(i => Eigenvalues[i]).ToArray();
+        var residuals = order.Select(i => ResidualNorms[i]).ToArray();
+        var relative = values.Select((v, i) => EigenSolverRun.Relative(residuals[i], v, scale)).ToArray();
+        var converged = relative.Select(r => r <= tolerance).ToArray();
+        using var scope = NewDisposeScope();
+        var selected = Eigenvectors.index_select(1, tensor(order.Select(i => (long)i).ToArray(), dtype: ScalarType.Int64, device: Eigenvectors.device));
+        var vectors = WithSignConvention(selected).contiguous().MoveToOuterDisposeScope();
+        return new EigenResult(DenseEigenSolver.SolverName, which, values, vectors, residuals, relative, converged, 1, OperatorApplications, WallTime);
+    }
+
+    /// <summary>All p eigenvectors as columns ordered by descending eigenvalue, float64 [p, p] (a new tensor the caller owns).</summary>
+    public Tensor EigenvectorsDescending()
+    {
+        using var scope = NewDisposeScope();
+        return WithSignConvention(Eigenvectors.flip(1)).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Frees the matrix and the eigenvectors.</summary>
+    public void Dispose()
+    {
+        Matrix.Dispose();
+        Eigenvectors.Dispose();
+    }
+
+    // The same convention as the iterative solvers (largest-magnitude entry positive), so results compare across solvers.
+    private static Tensor WithSignConvention(Tensor columns)
+    {
+        if (columns.shape[1] == 0)
+            return columns.clone();
+        var pivot = columns.abs().argmax(0);
+        var signs = columns.gather(0, pivot.unsqueeze(0)).sign();
+        signs = where(signs == 0, ones_like(signs), signs);
+        return columns * signs;
+    }
+}
