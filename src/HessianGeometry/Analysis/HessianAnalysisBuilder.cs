@@ -96,27 +96,49 @@ public sealed class HessianAnalysisBuilder
 
     /// <summary>
     /// Computes the <paramref name="count"/> largest eigenpairs to relative residual <paramref name="relativeTolerance"/>
-    /// (null keeps the current one, by default <see cref="AnalysisDefaults.Tolerance"/>). Affects the top pairs only.
+    /// within <paramref name="maxOperatorApplications"/> Hessian-vector products (null keeps the current values, by
+    /// default <see cref="AnalysisDefaults.Tolerance"/> and <see cref="AnalysisDefaults.MaxOperatorApplications"/>).
+    /// Affects the top pairs only.
     /// </summary>
-    public HessianAnalysisBuilder TopEigenpairs(int count, double? relativeTolerance = null)
+    public HessianAnalysisBuilder TopEigenpairs(int count, double? relativeTolerance = null, long? maxOperatorApplications = null)
     {
-        configured = configured with { TopEigenpairs = configured.TopEigenpairs with { Count = count, Tolerance = relativeTolerance ?? configured.TopEigenpairs.Tolerance } };
+        var top = configured.TopEigenpairs;
+        configured = configured with
+        {
+            TopEigenpairs = top with
+            {
+                Count = count,
+                Tolerance = relativeTolerance ?? top.Tolerance,
+                MaxOperatorApplications = maxOperatorApplications ?? top.MaxOperatorApplications,
+            },
+        };
         return this;
     }
 
     /// <summary>
     /// Computes the <paramref name="count"/> smallest (most negative) eigenpairs to relative residual
-    /// <paramref name="relativeTolerance"/> (null keeps the current one, by default <see cref="AnalysisDefaults.Tolerance"/>).
+    /// <paramref name="relativeTolerance"/> within <paramref name="maxOperatorApplications"/> Hessian-vector products
+    /// (null keeps the current values). Affects the bottom pairs only.
     /// </summary>
-    public HessianAnalysisBuilder BottomEigenpairs(int count, double? relativeTolerance = null)
+    public HessianAnalysisBuilder BottomEigenpairs(int count, double? relativeTolerance = null, long? maxOperatorApplications = null)
     {
-        configured = configured with { BottomEigenpairs = configured.BottomEigenpairs with { Count = count, Tolerance = relativeTolerance ?? configured.BottomEigenpairs.Tolerance } };
+        var bottom = configured.BottomEigenpairs;
+        configured = configured with
+        {
+            BottomEigenpairs = bottom with
+            {
+                Count = count,
+                Tolerance = relativeTolerance ?? bottom.Tolerance,
+                MaxOperatorApplications = maxOperatorApplications ?? bottom.MaxOperatorApplications,
+            },
+        };
         return this;
     }
 
     /// <summary>
     /// Budget of Hessian-vector products per eigen-solve, top and bottom alike (default
-    /// <see cref="AnalysisDefaults.MaxOperatorApplications"/>). Set them apart with <see cref="WithOptions"/>.
+    /// <see cref="AnalysisDefaults.MaxOperatorApplications"/>). Set them apart with the last argument of
+    /// <see cref="TopEigenpairs"/> and <see cref="BottomEigenpairs"/>.
     /// </summary>
     public HessianAnalysisBuilder MaxOperatorApplications(long count)
     {

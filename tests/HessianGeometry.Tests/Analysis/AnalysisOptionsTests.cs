@@ -42,6 +42,11 @@ public sealed class AnalysisOptionsTests
         Assert.Equal(1e-4, both.Options.BottomEigenpairs.Tolerance);
         Assert.Equal(1e-8, both.Options.TopEigenpairs.Tolerance);
         Assert.Equal(2, both.Options.BottomEigenpairs.Count);
+
+        var budgets = HessianAnalysis.For(model).WithData(x, y).MaxOperatorApplications(300).TopEigenpairs(3, null, 700).BottomEigenpairs(2).Build();
+        Assert.Equal(700, budgets.Options.TopEigenpairs.MaxOperatorApplications);
+        Assert.Equal(300, budgets.Options.BottomEigenpairs.MaxOperatorApplications);
+        Assert.Equal(AnalysisDefaults.Tolerance, budgets.Options.TopEigenpairs.Tolerance);
     }
 
     [Theory]
