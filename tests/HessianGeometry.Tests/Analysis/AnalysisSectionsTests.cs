@@ -109,7 +109,7 @@ public sealed class AnalysisSectionsTests
     /// The margin stage in float32 still fails inside the geometry layer (MarginEstimator.PrepareEigenvector calls
     /// item&lt;double&gt;() on a float32 norm), which the operator/geometry refactoring owns; this test turns on with that fix.
     /// </summary>
-    [Fact(Skip = "Geometry/MarginEstimator.cs PrepareEigenvector: v.norm().item<double>() on a float32 tensor throws 'Double is not compatible with Float32' (issue #13, geometry layer).")]
+    [Fact]
     public void Float32Analysis_Margin_MatchesFloat64()
     {
         using var scope = NewDisposeScope();
