@@ -38,6 +38,14 @@ internal static class TorchLoadDiagnosis
         {
             var (file, version) = missing[0];
             var hostHas = HighestGlibcxx(files.HostLibStdCxx);
+            if (file != files.LibTorchSharp)
+            {
+                // The build targets patch only libLibTorchSharp.so, whose single 3.4.32 symbol is a harmless anchor.
+                return new TorchSharpLoadException(
+                    $"{file} requires {version} from libstdc++, which this host's {files.HostLibStdCxx} does not provide" +
+                    $"{(hostHas is null ? "" : $" (it stops at {hostHas})")}. This libtorch was built for a newer Linux: install a " +
+                    "libstdc++ that provides it, or use the libtorch version TorchSharp's backend package ships." + original, inner);
+            }
             return new TorchSharpLoadException(
                 $"{file} requires {version} from libstdc++, which this host's {files.HostLibStdCxx} does not provide" +
                 $"{(hostHas is null ? " (Debian 12 and Ubuntu 22.04 stop at GLIBCXX_3.4.30)" : $" (it stops at {hostHas})")}. " +

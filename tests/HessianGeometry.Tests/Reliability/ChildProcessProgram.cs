@@ -66,9 +66,11 @@ public static class ChildProcessProgram
             }
             case "convolution-stderr":
             {
-                // convolution-stderr SCOPE(on|off): one Conv2d forward and backward; the parent reads this process's stderr.
+                // convolution-stderr SCOPE(on|off): Conv2d forward and backward passes; the parent reads this process's stderr.
+                // Float64, because oneDNN takes float32 convolutions before NNPACK is asked: in float64 libtorch asks NNPACK
+                // (and, on a CPU it does not support, logs a line) on every convolution.
                 using var backends = args[1] == "on" ? ConvolutionBackendScope.Enter() : null;
-                var outcome = ConvolutionScenario.Run(ScalarType.Float32, passes: 2);
+                var outcome = ConvolutionScenario.Run(ScalarType.Float64, passes: 2);
                 Console.Error.Flush();
                 Emit(new { finite = outcome.NonFiniteGradients == 0, backends = ConvolutionBackendScope.Describe() });
                 return 0;

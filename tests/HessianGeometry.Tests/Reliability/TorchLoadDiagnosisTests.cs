@@ -103,6 +103,20 @@ public sealed class TorchLoadDiagnosisTests : IDisposable
     }
 
     [Fact]
+    public void UnmetVersionInLibtorchItself_DoesNotBlameThePatch()
+    {
+        // The unpatched TorchSharp library stands in for a libtorch_cpu.so built against a newer libstdc++.
+        var (unpatched, host) = (PackageLibTorchSharp(), HostLibStdCxx());
+        if (unpatched is null || host is null || ElfSymbolVersions.TryRead(host)!.Defines.Contains(GlibcxxNeededByTorchSharp))
+            return;
+        var patchedOrFake = Write("libLibTorchSharp.so", [1]);
+        var error = TorchLoadDiagnosis.Explain(TorchSharpSays, new TorchNativeFiles(patchedOrFake, unpatched, host, [folder]), isLinux: true);
+        Assert.Contains($"{unpatched} requires {GlibcxxNeededByTorchSharp}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("built for a newer Linux", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("buildTransitive", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheOutputCopyOfLibTorchSharp_HasNoUnmetStrongLibStdCxxVersion()
     {
         // This test assembly is built with the repository's targets, so the copy it loaded must be loadable (patched or not needed).
