@@ -125,7 +125,7 @@ public sealed class PowerIteration : IEigenSolver
                 }
                 // Hotelling deflation B − Σ μ_j v_j v_jᵀ, then re-orthogonalisation against the found vectors.
                 for (var j = 0; j < found.Count; j++)
-                    bx.sub_(found[j] * (shifted[j] * found[j].dot(x).item<double>()));
+                    bx.AddScaledInPlace(found[j], -(shifted[j] * found[j].dot(x).item<double>()));
                 var next = Normalised(run, bx, found);
                 x.Dispose();
                 x = next.MoveToOuterDisposeScope();
@@ -164,7 +164,7 @@ public sealed class PowerIteration : IEigenSolver
             LanczosProcess.Orthogonalise(y, locked, null, 0);
             var norm = y.norm().item<double>();
             if (norm > 1e-12 * Math.Max(x.norm().item<double>(), double.Epsilon) && norm > 0)
-                return y.div_(norm).MoveToOuterDisposeScope();
+                return y.DivideInPlace(norm).MoveToOuterDisposeScope();
             // x lies in the found subspace (or the null space of the deflated B): continue from a random direction.
             x = run.RandomBlock(1).squeeze(1);
         }
@@ -192,7 +192,7 @@ public sealed class PowerIteration : IEigenSolver
             if (norm == 0)
                 break;
             x.Dispose();
-            x = ax.div_(norm).MoveToOuterDisposeScope();
+            x = ax.DivideInPlace(norm).MoveToOuterDisposeScope();
             if (step >= 2 && Math.Abs(norm - previous) <= 1e-2 * norm)
                 break;
         }

@@ -1,3 +1,4 @@
+using HessianGeometry.Internal;
 using HessianGeometry.Operators;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -42,7 +43,7 @@ internal static class BoundaryProjection
             if (!(squaredNorm > 0) || !double.IsFinite(squaredNorm))
                 break;
             using (no_grad())
-                x.sub_(gradient * (gap / squaredNorm));
+                x.AddScaledInPlace(gradient, -(gap / squaredNorm));
         }
         return Result(start, start.detach().clone(), false, gap, a, b);
     }

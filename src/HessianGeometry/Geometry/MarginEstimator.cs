@@ -134,18 +134,18 @@ public static class MarginEstimator
             using (no_grad())
             {
                 if (options.WeightDecay > 0)
-                    gradient = gradient + options.WeightDecay * x;
+                    gradient = gradient.PlusScaled(x, options.WeightDecay);
                 if (options.Optimizer == MarginOptimizer.Sgd)
                 {
-                    x.sub_(gradient * lr);
+                    x.AddScaledInPlace(gradient, -lr);
                 }
                 else
                 {
-                    m.mul_(beta1).add_(gradient * (1 - beta1));
-                    s.mul_(beta2).add_(gradient.square() * (1 - beta2));
-                    var mHat = m / (1 - Math.Pow(beta1, t));
-                    var sHat = s / (1 - Math.Pow(beta2, t));
-                    x.sub_(mHat / (sHat.sqrt() + adamEpsilon) * lr);
+                    m.TimesInPlace(beta1).AddScaledInPlace(gradient, 1 - beta1);
+                    s.TimesInPlace(beta2).AddScaledInPlace(gradient.square(), 1 - beta2);
+                    var mHat = m.DividedBy(1 - Math.Pow(beta1, t));
+                    var sHat = s.DividedBy(1 - Math.Pow(beta2, t));
+                    x.AddScaledInPlace(mHat / sHat.sqrt().AddInPlace(adamEpsilon), -lr);
                 }
             }
             steps = t;
@@ -276,7 +276,7 @@ public static class MarginEstimator
         var norm = v.norm().to(ScalarType.Float64).item<double>();
         if (!(norm > 0))
             throw new ArgumentException("eigenvector is zero; pass a non-zero eigenvector.", nameof(eigenvector));
-        return v / norm;
+        return v.DividedBy(norm);
     }
 
     private static void CheckOptions(MarginOptions options, int eigenvectorCount)

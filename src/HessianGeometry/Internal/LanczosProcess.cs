@@ -63,7 +63,7 @@ internal static class LanczosProcess
         var norm = q.norm().item<double>();
         if (!(norm > 0) || !double.IsFinite(norm))
             throw new ArgumentException("The Lanczos start vector is zero, not finite, or lies in the locked subspace. Pass a non-zero start vector (or none).", nameof(start));
-        q.div_(norm);
+        q.DivideInPlace(norm);
         double residual = 0;
         Tensor? next = null;
         for (var j = 0; j < steps; j++)
@@ -101,7 +101,7 @@ internal static class LanczosProcess
                 q = w.MoveToOuterDisposeScope();
                 continue;
             }
-            w.div_(b);
+            w.DivideInPlace(b);
             if (j < steps - 1 && afterStep is not null && afterStep(alpha, beta, b))
             {
                 var used = j + 1;

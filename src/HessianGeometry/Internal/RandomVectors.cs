@@ -25,7 +25,7 @@ internal static class RandomVectors
     {
         var shape = k is { } cols ? new[] { p, cols } : new[] { p };
         var bits = randint(0, 2, shape, dtype: ScalarType.Int64, generator: generator);
-        var cpu = bits.to(ScalarType.Float64).mul_(2).sub_(1);
+        var cpu = bits.to(ScalarType.Float64).TimesInPlace(2).AddInPlace(-1);
         return Move(cpu, dtype, device);
     }
 

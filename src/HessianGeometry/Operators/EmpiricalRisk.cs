@@ -1,5 +1,4 @@
 using HessianGeometry.Internal;
-using HessianGeometry.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using Module = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
@@ -23,9 +22,7 @@ namespace HessianGeometry.Operators;
 public sealed class EmpiricalRisk : IDisposable
 {
     private readonly ConvolutionBackendScope backends;
-    private readonly PrecisionTwin? twin;
-    private readonly TorchScriptModel? copy;
-    private readonly Dictionary<Tensor, Tensor>? copyValues;
+    private readonly ModelInPrecision precision;
     private bool disposed;
 
     /// <summary>Creates the risk and validates model, loss and data before anything is differentiated.</summary>
@@ -53,22 +50,8 @@ public sealed class EmpiricalRisk : IDisposable
         var dtype = Options.AnalysisDType ?? Parameters.DType;
         if (dtype != ScalarType.Float64 && dtype != ScalarType.Float32)
             throw new ArgumentException($"AnalysisDType must be Float32 or Float64 but was {dtype}.", nameof(options));
-        if (dtype != Parameters.DType && model is TorchScriptModel script)
-        {
-            // A script module's parameters are not fields that a twin could be swapped into: run a converted copy instead.
-            copy = script.CopyAs(dtype);
-            copyValues = MatchByName(script, copy);
-            AnalysisParameters = ParameterSpace.FromTensors(Parameters.Names, Parameters.Tensors.Select(t => copyValues[t]).ToList());
-        }
-        else if (dtype != Parameters.DType)
-        {
-            twin = PrecisionTwin.Create(model, dtype);
-            AnalysisParameters = ParameterSpace.FromTensors(Parameters.Names, Parameters.Tensors.Select(twin.For).ToList());
-        }
-        else
-        {
-            AnalysisParameters = Parameters;
-        }
+        precision = ModelInPrecision.Create(model, Parameters, dtype);
+        AnalysisParameters = precision.Parameters;
         // Open for the risk's lifetime, so that cached graphs built now and products taken later use the same kernels.
         backends = ConvolutionBackendScope.Enter();
         try
@@ -119,13 +102,11 @@ public sealed class EmpiricalRisk : IDisposable
     public Tensor Forward(Tensor inputs)
     {
         ThrowIfDisposed();
-        using var swap = twin?.Enter();
-        return (copy ?? Model).call(PrepareInputs(inputs));
+        return precision.Forward(PrepareInputs(inputs));
     }
 
     /// <summary>The tensor the analysis computes with in place of a parameter or buffer of the model (its twin, or itself).</summary>
-    internal Tensor AnalysisValueOf(Tensor original) =>
-        twin?.For(original) ?? (copyValues is not null && copyValues.TryGetValue(original, out var value) ? value : original);
+    internal Tensor AnalysisValueOf(Tensor original) => precision.ValueOf(original);
 
     /// <summary>Converts inputs to the analysis dtype and device (integer inputs such as token ids keep their dtype).</summary>
     public Tensor PrepareInputs(Tensor inputs)
@@ -182,7 +163,7 @@ public sealed class EmpiricalRisk : IDisposable
     public Tensor BatchLoss(RiskBatch batch)
     {
         Guard.NotNull(batch, nameof(batch));
-        return LossFunction.Sum(Forward(batch.Inputs), batch.Targets) * batch.Scale;
+        return LossFunction.Sum(Forward(batch.Inputs), batch.Targets).Times(batch.Scale);
     }
 
     /// <summary>
@@ -283,17 +264,8 @@ public sealed class EmpiricalRisk : IDisposable
         if (disposed)
             return;
         disposed = true;
-        twin?.Dispose();
-        copy?.Dispose();
+        precision.Dispose();
         backends.Dispose();
-    }
-
-    private static Dictionary<Tensor, Tensor> MatchByName(TorchScriptModel original, TorchScriptModel converted)
-    {
-        var byName = converted.named_parameters().Select(np => (np.name, (Tensor)np.parameter)).Concat(converted.named_buffers())
-            .ToDictionary(e => e.Item1, e => e.Item2);
-        return original.named_parameters().Select(np => (np.name, (Tensor)np.parameter)).Concat(original.named_buffers())
-            .ToDictionary<(string, Tensor), Tensor, Tensor>(e => e.Item2, e => byName[e.Item1], ReferenceEqualityComparer.Instance);
     }
 
     private void ThrowIfDisposed()

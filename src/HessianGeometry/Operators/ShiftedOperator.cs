@@ -45,8 +45,8 @@ public sealed class ShiftedOperator : LinearOperator
     public override bool IsSymmetric => Inner.IsSymmetric;
 
     /// <inheritdoc />
-    protected override Tensor ApplyCore(Tensor vector) => Inner.Apply(vector).mul_(Scale).sub_(vector * Shift);
+    protected override Tensor ApplyCore(Tensor vector) => Inner.Apply(vector).TimesInPlace(Scale).AddScaledInPlace(vector, -Shift);
 
     /// <inheritdoc />
-    protected override Tensor ApplyBlockCore(Tensor block) => Inner.ApplyBlock(block).mul_(Scale).sub_(block * Shift);
+    protected override Tensor ApplyBlockCore(Tensor block) => Inner.ApplyBlock(block).TimesInPlace(Scale).AddScaledInPlace(block, -Shift);
 }

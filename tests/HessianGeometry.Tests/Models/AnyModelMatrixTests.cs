@@ -4,6 +4,7 @@ using HessianGeometry.Models;
 using HessianGeometry.Tests.Reliability;
 using TorchSharp;
 using Xunit;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace HessianGeometry.Tests.Models;
@@ -13,7 +14,7 @@ namespace HessianGeometry.Tests.Models;
 /// batch-norm, a residual CNN and an attention classifier exported from PyTorch. Each analysis must finish, leave the
 /// model untouched, and agree with the float64 analysis within float32's accuracy.
 /// </summary>
-public sealed class AnyModelMatrixTests
+public sealed class AnyModelMatrixTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Models => new() { "mlp", "plain_cnn", "residual_cnn", "attention" };
 
@@ -63,6 +64,9 @@ public sealed class AnyModelMatrixTests
         Assert.Equal("Float64", f64.Precision);
         Assert.Equal("Float32", f32.Precision);
         Assert.True(f64.EigenpairsConverged);
+        var eigenGap = Enumerable.Range(0, 3).Max(i => Math.Abs(f64.Eigenvalues![i] - f32.Eigenvalues![i])) / Math.Abs(f64.Eigenvalues![0]);
+        output.WriteLine($"{name}: float32 vs float64 — loss {Math.Abs(f32.Loss - f64.Loss) / Math.Max(1, f64.Loss):G2} rel, top-3 eigenvalues {eigenGap:G2} of λ1, " +
+            $"trace {Math.Abs(f32.Trace!.Value - f64.Trace!.Value) / Math.Abs(f64.Trace.Value):G2} rel, margin {Math.Abs(f32.Margin!.Value - f64.Margin!.Value) / f64.Margin.Value:G2} rel");
         Assert.Equal(f64.Loss, f32.Loss, 1e-5 * Math.Max(1, f64.Loss));
         for (var i = 0; i < 3; i++)
             Assert.True(Math.Abs(f64.Eigenvalues![i] - f32.Eigenvalues![i]) <= 1e-3 * Math.Abs(f64.Eigenvalues[0]), $"λ{i + 1}: {f32.Eigenvalues[i]} (f32) vs {f64.Eigenvalues[i]} (f64)");

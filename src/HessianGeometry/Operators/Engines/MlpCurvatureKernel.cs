@@ -210,12 +210,12 @@ internal sealed class MlpCurvatureKernel
                 throw new NotSupportedException("the analytic engine needs class-index targets for cross-entropy");
             var p = logits.softmax(1);
             state.Probabilities = p;
-            return (p - nn.functional.one_hot(targets, logits.shape[1]).to(p.dtype)) * scale;
+            return (p - nn.functional.one_hot(targets, logits.shape[1]).to(p.dtype)).TimesInPlace(scale);
         }
         var t = targets.dtype == ScalarType.Int64 && targets.dim() == 1 ? nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype) : targets;
         if (!t.shape.SequenceEqual(logits.shape))
             throw new NotSupportedException($"the analytic engine needs MSE targets shaped like the outputs {Guard.Shape(logits)}, not {Guard.Shape(targets)}");
-        return (logits - t) * (2.0 * scale / logits.shape[1]);
+        return (logits - t).TimesInPlace(2.0 * scale / logits.shape[1]);
     }
 
     /// <summary>This batch's contribution to H v, flat in the parameter space's order.</summary>
@@ -260,11 +260,11 @@ internal sealed class MlpCurvatureKernel
         {
             var p = state.Probabilities!;
             var pr = p * r!;
-            rGradient = (pr - p * pr.sum(dim: 1, keepdim: true)).mul_(state.Scale);
+            rGradient = (pr - p * pr.sum(dim: 1, keepdim: true)).TimesInPlace(state.Scale);
         }
         else
         {
-            rGradient = r! * (2.0 * state.Scale / r!.shape[1]);
+            rGradient = r!.Times(2.0 * state.Scale / r!.shape[1]);
         }
         var parts = new Tensor[space.Tensors.Count];
         for (var j = steps.Length - 1; j >= lowest; j--)
