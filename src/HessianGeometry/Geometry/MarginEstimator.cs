@@ -214,14 +214,15 @@ public static class MarginEstimator
         var loss = ReinforcingLoss.PerSample(risk, output, ReinforcingLoss.Targets(output, null)).sum();
         var g = ReinforcingLoss.FlatGradient(risk, loss, createGraph: differentiable);
         var tiny = risk.DType == ScalarType.Float32 ? 1e-30 : 1e-300;
-        var value = g.dot(v).square() / g.dot(g).clamp_min(tiny);
+        using var floor = tiny.ToScalar();
+        var value = g.dot(v).square() / g.dot(g).clamp_min(floor);
         return (value.to(ScalarType.Float64).item<double>(), value);
     }
 
     private static Tensor Descended(Tensor cosineSquared, MarginObjective objective) => objective switch
     {
-        MarginObjective.Paper => (cosineSquared - 1).square(),
-        _ => 1 - cosineSquared,
+        MarginObjective.Paper => cosineSquared.Plus(-1).square(),
+        _ => cosineSquared.neg().AddInPlace(1),
     };
 
     private static Tensor StartPoint(Tensor xMax, Tensor xMin, MarginOptions options, int restart)
@@ -230,11 +231,11 @@ public static class MarginEstimator
         var generator = RandomVectors.CreateGenerator(options.Seed + restart);
         if (options.Start == MarginStart.StandardNormal)
             return RandomVectors.Gaussian(d, null, generator, xMax.dtype, xMax.device).view(xMax.shape);
-        var midpoint = (xMax + xMin) / 2;
+        var midpoint = (xMax + xMin).DividedBy(2);
         if (restart == 0)
             return midpoint;
         var scale = options.StartSpread * (xMax - xMin).to(ScalarType.Float64).norm().item<double>() / Math.Sqrt(d);
-        return midpoint + scale * RandomVectors.Gaussian(d, null, generator, xMax.dtype, xMax.device).view(xMax.shape);
+        return midpoint.PlusScaled(RandomVectors.Gaussian(d, null, generator, xMax.dtype, xMax.device).view(xMax.shape), scale);
     }
 
     /// <summary>The point where the predicted class changes on the segment from x_t^max to x_t^min, or null.</summary>

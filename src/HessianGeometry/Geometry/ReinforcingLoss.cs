@@ -105,9 +105,11 @@ internal static class ReinforcingLoss
     {
         var target = logits.gather(1, targets.unsqueeze(1));
         var isTarget = nn.functional.one_hot(targets, logits.shape[1]).to(ScalarType.Bool);
-        var s = (logits - target).masked_fill(isTarget, double.NegativeInfinity).logsumexp(1);
-        // softplus switches to its linear branch where e^{-s} is below the dtype's resolution, so that branch is exact too.
-        return nn.functional.softplus(s, 1, logits.dtype == ScalarType.Float64 ? 37 : 17);
+        using var minusInfinity = double.NegativeInfinity.ToScalar();
+        var s = (logits - target).masked_fill(isTarget, minusInfinity).logsumexp(1);
+        // softplus(s) = log(e⁰ + eˢ), exact on both branches; its derivative exp(s − softplus(s)) = σ(s) never forms 1 − p.
+        // (nn.functional.softplus would take its beta and threshold as Scalars that TorchSharp does not keep alive.)
+        return logaddexp(zeros_like(s), s);
     }
 
     /// <summary>Top-1 class and top-1 minus top-2 output of each row.</summary>

@@ -34,6 +34,13 @@ internal static class ScalarMath
         return t.add(other, scalar);
     }
 
+    /// <summary>t + s as a new tensor.</summary>
+    public static Tensor Plus(this Tensor t, double s)
+    {
+        using var scalar = s.ToScalar();
+        return t.add(scalar);
+    }
+
     /// <summary>t ← t · s.</summary>
     public static Tensor TimesInPlace(this Tensor t, double s)
     {
