@@ -79,7 +79,7 @@ public sealed class AnalyzeModelFileTests : IDisposable
     public void Int32Labels_AreConvertedToInt64_WithANote_AndGiveTheSameSpectrum()
     {
         var (code64, report64, _) = Analyze("int64", [.. Data("plain_cnn.pt", "plain_cnn_data.safetensors"), "--top", "3"]);
-        var (code32, report32, markdown) = Analyze("int32", [.. Data("plain_cnn.pt", "plain_cnn_data_int32.safetensors"), "--top", "3"]);
+        var (code32, report32, markdown) = Analyze("int32", [.. Data("plain_cnn.pt", "plain_cnn_data_int32.safetensors"), "--top", "3", "--alignment"]);
         Assert.Equal(0, code64);
         Assert.Equal(0, code32);
         using (report64)
@@ -87,6 +87,18 @@ public sealed class AnalyzeModelFileTests : IDisposable
             AssertRelativelyClose(Eigenvalues(report64!), Eigenvalues(report32!), 1e-12);
         Assert.Contains("## Notes", markdown, StringComparison.Ordinal);
         Assert.Contains("int32 and were converted to int64", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ImageInputs_WithAlignment_WriteTheAlignmentValues_ButNoDecisionRegionPlots()
+    {
+        var (code, report, markdown) = Analyze("image", [.. Data("plain_cnn.pt", "plain_cnn_data.safetensors"), "--top", "2", "--alignment"]);
+        Assert.Equal(0, code);
+        using var doc = report!;
+        Assert.Equal(48, doc.RootElement.GetProperty("alignment").GetArrayLength());
+        Assert.Contains("## Alignment with the decision boundary", markdown, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(temp.File("image"), "spectrum.png")));
+        Assert.Empty(Directory.GetFiles(temp.File("image"), "alignment-*.png"));
     }
 
     [Fact]
