@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using HessianGeometry.Analysis;
+using HessianGeometry.Cli.Loading;
 using HessianGeometry.Cli.Reporting;
-using HessianGeometry.Interop;
 using HessianGeometry.Operators;
 using Spectre.Console;
 using TorchSharp;
@@ -11,15 +11,21 @@ using static TorchSharp.torch;
 namespace HessianGeometry.Cli.Commands;
 
 /// <summary>
-/// <c>hessian-geometry analyze</c>: analyses a model given as a safetensors state dict plus an <c>mlp:</c> spec,
-/// on data from a safetensors file (e.g. written by PyTorch).
+/// <c>hessian-geometry analyze</c>: analyses a trained model — a TorchScript file, or a state dict (safetensors or
+/// <c>torch.save</c> pickle) plus an <c>mlp:</c> spec — on data from a safetensors file (e.g. written by PyTorch).
 /// </summary>
 internal static class AnalyzeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model weights (safetensors state dict, PyTorch nn.Sequential names).", Required = true };
-        var arch = new Option<string>("--arch") { Description = "Architecture, mlp:IN-H1-...-OUT:ACT with ACT in relu|tanh|gelu|sigmoid.", Required = true };
+        var model = new Option<string>("--model")
+        {
+            Description = "The model: a TorchScript file (torch.jit.script(model).save), or a state dict with PyTorch nn.Sequential names " +
+                "(safetensors, or torch.save(model.state_dict()) .pt/.pth/.bin) together with --arch. Recognised by content, not extension.",
+            Required = true,
+        };
+        var arch = new Option<string?>("--arch") { Description = "Architecture of a state dict, mlp:IN-H1-...-OUT:ACT with ACT in relu|tanh|gelu|sigmoid. Not for TorchScript files." };
+        var precision = new Option<string>("--precision") { Description = "float64 or float32: the dtype the analysis computes in.", DefaultValueFactory = _ => "float64" };
         var data = new Option<string>("--data") { Description = "Data (safetensors).", Required = true };
         var xKey = new Option<string>("--x-key") { Description = "Name of the inputs tensor in --data.", DefaultValueFactory = _ => "x_train" };
         var yKey = new Option<string>("--y-key") { Description = "Name of the targets tensor in --data.", DefaultValueFactory = _ => "y_train" };
@@ -37,56 +43,49 @@ internal static class AnalyzeCommand
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "hessian-report" };
         var threads = TorchThreads.CreateOption();
-        var command = new Command("analyze", "Analyse a trained model given as safetensors weights and an mlp: spec.")
+        var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, data, xKey, yKey, loss, top, bottom, solver, trace, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
             TorchThreads.Apply(parse.GetValue(threads));
             return Execute(new Arguments(
-                parse.GetValue(model)!, parse.GetValue(arch)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
+                parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
                 parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(density), parse.GetValue(alignment),
                 parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!), ct);
         })));
         return command;
     }
 
-    private sealed record Arguments(string Model, string Arch, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
+    private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
         bool Trace, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out);
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
         var target = ParseDevice(a.Device);
-        var spec = MlpSpec.Parse(a.Arch);
+        var precision = ParsePrecision(a.Precision);
         var lossFunction = LossFunction.Parse(a.Loss);
         double? epsilon = a.Epsilon.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null
             : double.TryParse(a.Epsilon, NumberStyles.Float, CultureInfo.InvariantCulture, out var e) ? e
             : throw new ArgumentException($"--epsilon must be 'auto' or a number in (0, 1) but was '{a.Epsilon}'.");
 
         using var scope = NewDisposeScope();
-        var weights = SafetensorsFile.Read(a.Model);
-        var dataFile = SafetensorsFile.Read(a.Data);
-        foreach (var key in new[] { a.XKey, a.YKey })
-        {
-            if (!dataFile.ContainsKey(key))
-                throw new ArgumentException($"{a.Data} has no tensor '{key}'. Tensors present: {string.Join(", ", dataFile.Keys)}. Pass --x-key/--y-key.");
-        }
-        var net = spec.Build(ScalarType.Float32, target);
-        StateDictLoader.Load(net, weights);
-        var x = dataFile.LoadTensor(a.XKey, target);
-        var y = dataFile.LoadTensor(a.YKey, target);
-        if (!x.is_floating_point())
-            throw new ArgumentException($"'{a.XKey}' must be a floating-point tensor but has dtype {x.dtype}.");
-        if (x.dim() != 2 || x.shape[1] != spec.InputSize)
-            throw new ArgumentException($"'{a.XKey}' has shape [{string.Join(", ", x.shape)}] but the architecture {spec} expects [n, {spec.InputSize}].");
-        x = x.to(net.parameters().First().dtype);
-        if (lossFunction.UsesClassTargets && y.dtype == ScalarType.Int32)
-            y = y.to(ScalarType.Int64);
+        var data = AnalysisData.Load(a.Data, a.XKey, a.YKey, lossFunction, target);
+        using var loaded = ModelLoader.Load(a.Model, a.Arch, target);
+        var net = loaded.Module;
+        if (loaded.Spec is { } spec && (data.X.dim() != 2 || data.X.shape[1] != spec.InputSize))
+            throw new ArgumentException($"'{a.XKey}' has shape [{string.Join(", ", data.X.shape)}] but the architecture {spec} expects [n, {spec.InputSize}].");
+        var x = data.X.to(loaded.DType);
+        CheckModelRuns(net, x, a.Model, a.XKey);
+        var notes = loaded.Notes.Concat(data.Notes).ToList();
+        foreach (var note in notes)
+            AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
 
         var builder = HessianAnalysis.For(net)
             .WithLoss(lossFunction)
-            .WithData(x, y, a.BatchSize)
+            .WithData(x, data.Y, a.BatchSize)
+            .WithPrecision(precision)
             .UseSolver(a.Solver)
             .TopEigenpairs(a.Top)
             .BottomEigenpairs(a.Bottom)
@@ -98,10 +97,47 @@ internal static class AnalyzeCommand
         if (a.Margin) builder.WithMargin();
         var report = AnalysisProgressDisplay.Run(builder.Build(), ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
-        var files = ReportWriter.Write(report, a.Out, net, x, y);
+        var files = ReportWriter.Write(report, a.Out, net, x, data.Y, notes);
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))}.");
         return ExitCodes.Success;
     }
+
+    /// <summary>
+    /// One forward pass on the first sample, without gradients: a TorchScript model fed inputs of the wrong shape fails
+    /// here with libtorch's message, reported as bad input (exit 2) instead of a failed analysis.
+    /// </summary>
+    private static void CheckModelRuns(nn.Module<Tensor, Tensor> net, Tensor x, string modelPath, string xKey)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // The analysis runs convolutions with oneDNN and NNPACK off (see ConvolutionBackendScope); so does this pass.
+        using var backends = ConvolutionBackendScope.Enter();
+        try
+        {
+            net.call(x.narrow(0, 0, 1));
+        }
+        catch (System.Runtime.InteropServices.ExternalException ex)
+        {
+            throw new ArgumentException(
+                $"The model '{modelPath}' cannot run on '{xKey}' (one sample of shape [{string.Join(", ", x.shape.Skip(1).Prepend(1L))}], {x.dtype}): " +
+                $"{NativeReason(ex.Message)} Pass the inputs the model was exported for, with samples along the first axis.", ex);
+        }
+    }
+
+    /// <summary>The line of a libtorch message that says what failed (a TorchScript message starts with a generic line and a traceback).</summary>
+    private static string NativeReason(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var reason = lines.LastOrDefault(l => l.Contains("Error:", StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? "libtorch gave no reason";
+        return reason.EndsWith('.') ? reason : reason + ".";
+    }
+
+    private static AnalysisPrecision ParsePrecision(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "float64" or "double" => AnalysisPrecision.Float64,
+        "float32" or "float" => AnalysisPrecision.Float32,
+        _ => throw new ArgumentException($"--precision must be float64 or float32 but was '{name}'."),
+    };
 
     private static Device ParseDevice(string name)
     {

@@ -9,7 +9,12 @@ namespace HessianGeometry.Cli.Commands;
 /// <summary>Writes report.json, report.md and the PNG plots into the output folder.</summary>
 internal static class ReportWriter
 {
-    public static IReadOnlyList<string> Write(MinimumReport report, string outDir, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    /// <remarks>
+    /// The decision-region plots need 2-D inputs (a plane to colour); for any other input shape, such as images or
+    /// sequences, they are skipped and the alignment values are in report.json and report.md only.
+    /// </remarks>
+    public static IReadOnlyList<string> Write(MinimumReport report, string outDir, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y,
+        IReadOnlyList<string>? notes = null)
     {
         Directory.CreateDirectory(outDir);
         var written = new List<string>();
@@ -17,7 +22,7 @@ internal static class ReportWriter
 
         File.WriteAllText(Path.Combine(outDir, "report.json"), MinimumReportJson.Serialize(report));
         Add("report.json");
-        File.WriteAllText(Path.Combine(outDir, "report.md"), MarkdownReport.Write(report));
+        File.WriteAllText(Path.Combine(outDir, "report.md"), MarkdownReport.Write(report, notes ?? []));
         Add("report.md");
         if (report.Eigenvalues is { Length: > 0 } || report.BottomEigenvalues is { Length: > 0 })
         {

@@ -15,14 +15,21 @@ public static class MarkdownReport
     public const int MaximumRows = 50;
 
     /// <summary>The Markdown text of the report.</summary>
-    public static string Write(MinimumReport report)
+    public static string Write(MinimumReport report) => Write(report, []);
+
+    /// <summary>The Markdown text of the report, with a "Notes" section for how the inputs were read (when there are any).</summary>
+    /// <param name="report">The analysis report.</param>
+    /// <param name="notes">Sentences about the inputs (e.g. a label conversion) that the report itself does not record.</param>
+    public static string Write(MinimumReport report, IReadOnlyList<string> notes)
     {
         ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(notes);
         var md = new StringBuilder();
         md.AppendLine("# Hessian geometry report").AppendLine();
         if (report.Label is { } label)
             md.AppendLine(CultureInfo.InvariantCulture, $"_{label}_").AppendLine();
         Summary(md, report);
+        Notes(md, notes);
         Warnings(md, report);
         Eigenvalues(md, report);
         Trace(md, report);
@@ -33,6 +40,16 @@ public static class MarkdownReport
         Margin(md, report);
         Cost(md, report);
         return md.ToString();
+    }
+
+    private static void Notes(StringBuilder md, IReadOnlyList<string> notes)
+    {
+        if (notes.Count == 0)
+            return;
+        md.AppendLine("## Notes").AppendLine();
+        foreach (var note in notes)
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+        md.AppendLine();
     }
 
     private static void Summary(StringBuilder md, MinimumReport r)

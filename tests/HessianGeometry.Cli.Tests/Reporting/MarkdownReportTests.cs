@@ -78,6 +78,17 @@ public sealed class MarkdownReportTests
     }
 
     [Fact]
+    public void Write_WithNotes_ListsThemAfterTheSummary_AndWithoutNotesHasNoNotesSection()
+    {
+        var withNotes = MarkdownReport.Write(SampleReports.Full(), ["Labels 'y' were int32 and were converted to int64."]);
+        Assert.Contains("## Notes\n\n- Labels 'y' were int32 and were converted to int64.\n", withNotes.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.True(withNotes.IndexOf("## Notes", StringComparison.Ordinal) > withNotes.IndexOf("## Model and data", StringComparison.Ordinal));
+        Assert.True(withNotes.IndexOf("## Notes", StringComparison.Ordinal) < withNotes.IndexOf("## Eigenvalues", StringComparison.Ordinal));
+        Assert.DoesNotContain("## Notes", Full, StringComparison.Ordinal);
+        Assert.Equal(Full, MarkdownReport.Write(SampleReports.Full(), []));
+    }
+
+    [Fact]
     public void Write_WithEverySectionNull_WritesOnlyTheSummaryAndCost()
     {
         var markdown = MarkdownReport.Write(new MinimumReport());
