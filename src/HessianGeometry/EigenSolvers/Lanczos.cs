@@ -38,7 +38,7 @@ public sealed class Lanczos : IEigenSolver
     // probe's Krylov polynomial amplify a missed eigenvalue (start component ~1/√p) before the residual test is
     // believed; the ratio keeps the probe short when the next eigenvalue is well separated.
     private const double SeparationRatio = 0.1;
-    private const int ProbeMinimumSteps = 5;
+    private const int ProbeMinimumSteps = 3;
 
     /// <inheritdoc />
     public string Name => "lanczos";
@@ -86,6 +86,7 @@ public sealed class Lanczos : IEigenSolver
         // Verification: after the wanted pairs first converge, the solve restarts once from a fresh random vector
         // orthogonal to them (a probe) and accepts only when the best pair outside the wanted set is resolved.
         var probing = false;
+        var probeStarting = false;
         double[]? probeReference = null;
         double[] bestValues = [];
         double[] bestResiduals = [];
@@ -99,6 +100,8 @@ public sealed class Lanczos : IEigenSolver
             if (steps < 1)
                 break;
             cycle++;
+            var cycleIsProbe = probeStarting;
+            probeStarting = false;
             using var cycleScope = NewDisposeScope();
             if (next is null)
             {
@@ -163,27 +166,27 @@ public sealed class Lanczos : IEigenSolver
                 if (probeReference is not null && SameValues(probeReference, bestValues, run.Tolerance))
                     break;
                 probeReference = bestValues;
-                RestartFrom(x.narrow(1, 0, k), ax.narrow(1, 0, k), bestValues);
+                StartProbe(basis, products, ritzValues, ritzVectors);
                 continue;
             }
             if (converged && !probing)
             {
                 probing = true;
                 probeReference = bestValues;
-                RestartFrom(x.narrow(1, 0, k), ax.narrow(1, 0, k), bestValues);
+                StartProbe(basis, products, ritzValues, ritzVectors);
                 continue;
             }
             if (run.Remaining < 1)
                 break;
 
+            if (cycleIsProbe)
+            {
+                ContinueAfterProbe(basis, products, ritzValues, ritzVectors, x, dec.NextVector, wantedCount, relative, converged);
+                continue;
+            }
+
             // Thick restart (Wu & Simon): keep the l best Ritz vectors, continue from the residual direction q_{m+1}.
-            var keep = EigenSolverRun.Select(ritzValues, run.Which, Math.Min(size, k + (m - k) / 2));
-            var yKeep = run.Columns(ritzVectors, keep);
-            kept.Dispose();
-            keptProducts.Dispose();
-            kept = basis.mm(yKeep).MoveToOuterDisposeScope();
-            keptProducts = products.mm(yKeep).MoveToOuterDisposeScope();
-            theta = keep.Select(i => ritzValues[i]).ToArray();
+            Keep(basis, products, ritzValues, ritzVectors, EigenSolverRun.Select(ritzValues, run.Which, Math.Min(size, k + (m - k) / 2)));
             next = dec.NextVector?.MoveToOuterDisposeScope();
             if (dec.Alpha.Length < steps)
             {
@@ -195,14 +198,54 @@ public sealed class Lanczos : IEigenSolver
 
         return run.Finish(bestValues, bestVectors, bestResiduals, scale, cycle);
 
-        void RestartFrom(Tensor vectors, Tensor vectorProducts, double[] values)
+        // The probe keeps the whole Krylov space built so far (as Ritz vectors, so the projection stays diagonal), as far
+        // as the basis leaves room for the probe's minimum steps: it then runs on A deflated by everything already seen.
+        void StartProbe(Tensor basis, Tensor products, double[] ritzValues, double[,] ritzVectors)
         {
+            Keep(basis, products, ritzValues, ritzVectors, EigenSolverRun.Select(ritzValues, run.Which, Math.Min(ritzValues.Length, Math.Max(k, m - ProbeMinimumSteps))));
+            next = null;
+            probeStarting = true;
+        }
+
+        // A probe that did not simply confirm the result leaves Ritz vectors of [kept, probe] whose residuals have two
+        // directions: the probe's next vector q and the first sequence's next vector, which no later recurrence visits.
+        // Pairs whose residual off q is within the tolerance are kept for a thick restart from q; if a wanted pair is not
+        // among them, only the converged pairs are kept and the recurrence restarts from the unconverged wanted vectors.
+        void ContinueAfterProbe(Tensor basis, Tensor products, double[] ritzValues, double[,] ritzVectors, Tensor wantedVectors, Tensor? probeNext,
+            int wantedCount, double[] relative, bool converged)
+        {
+            if (!converged || probeReference is null || !SameValues(probeReference, bestValues, run.Tolerance))
+                probeReference = null;
+            var order = EigenSolverRun.Select(ritzValues, run.Which, ritzValues.Length);
+            var y = run.Columns(ritzVectors, order);
+            var values = order.Select(i => ritzValues[i]).ToArray();
+            var residuals = products.mm(y) - basis.mm(y) * tensor(values, dtype: ScalarType.Float64, device: run.Device).unsqueeze(0);
+            var total = residuals.norm(0, false).cpu().data<double>().ToArray();
+            var offNext = probeNext is null ? total
+                : (residuals - probeNext.unsqueeze(1) * probeNext.unsqueeze(0).mm(residuals)).norm(0, false).cpu().data<double>().ToArray();
+            bool Within(double[] r, int j) => EigenSolverRun.Relative(r[j], values[j], scale) <= run.Tolerance;
+            var limit = Math.Min(order.Length, k + (m - k) / 2);
+            if (probeNext is not null && Enumerable.Range(0, wantedCount).All(j => Within(offNext, j)))
+            {
+                Keep(basis, products, ritzValues, ritzVectors, Enumerable.Range(0, order.Length).Where(j => Within(offNext, j)).Take(limit).Select(j => order[j]).ToArray());
+                next = probeNext.MoveToOuterDisposeScope();
+                return;
+            }
+            Keep(basis, products, ritzValues, ritzVectors, Enumerable.Range(0, order.Length).Where(j => Within(total, j)).Take(Math.Min(limit, m - 1)).Select(j => order[j]).ToArray());
+            var converging = Enumerable.Range(0, wantedCount).Where(i => !(relative[i] <= run.Tolerance)).Select(i => (long)i).ToArray();
+            next = converging.Length > 0
+                ? wantedVectors.index_select(1, tensor(converging, dtype: ScalarType.Int64, device: run.Device)).sum(1).MoveToOuterDisposeScope()
+                : probeNext?.MoveToOuterDisposeScope();
+        }
+
+        void Keep(Tensor basis, Tensor products, double[] ritzValues, double[,] ritzVectors, int[] keep)
+        {
+            var yKeep = run.Columns(ritzVectors, keep);
             kept.Dispose();
             keptProducts.Dispose();
-            kept = vectors.clone().MoveToOuterDisposeScope();
-            keptProducts = vectorProducts.clone().MoveToOuterDisposeScope();
-            theta = values;
-            next = null;
+            kept = basis.mm(yKeep).MoveToOuterDisposeScope();
+            keptProducts = products.mm(yKeep).MoveToOuterDisposeScope();
+            theta = keep.Select(i => ritzValues[i]).ToArray();
         }
     }
 
