@@ -30,9 +30,24 @@ public sealed class LanczosArpackCountTests(ITestOutputHelper output)
 
     private static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "fixtures", "models", file);
 
+    public static TheoryData<string> Models => new() { "plain_cnn", "residual_cnn", "attention" };
+
     [Theory]
     [MemberData(nameof(Cases))]
-    public void TopFive_AtRelativeResidual1e6_WithinTenPercentOfArpacksProducts(string model, long seed)
+    public void TopFive_AtRelativeResidual1e6_WithinTenPercentOfArpacksProducts(string model, long seed) =>
+        SolveAndCheck(model, new EigenSolverOptions { Count = 5, Tolerance = 1e-6, Seed = seed }, $"seed {seed}");
+
+    /// <summary>The same from ARPACK's own seeded start vector (<c>arpack.v0</c> in the reference file): the same products from the same start.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void TopFive_FromArpacksStartVector_WithinTenPercentOfArpacksProducts(string model)
+    {
+        using var scope = NewDisposeScope();
+        var v0 = SafetensorsFile.Read(PathOf($"{model}_reference.safetensors")).LoadTensor("arpack.v0");
+        SolveAndCheck(model, new EigenSolverOptions { Count = 5, Tolerance = 1e-6, StartVectors = v0 }, "ARPACK's v0");
+    }
+
+    private void SolveAndCheck(string model, EigenSolverOptions options, string start)
     {
         using var scope = NewDisposeScope();
         var reference = JsonDocument.Parse(File.ReadAllText(PathOf($"{model}_reference.json"))).RootElement;
@@ -45,15 +60,15 @@ public sealed class LanczosArpackCountTests(ITestOutputHelper output)
 
         var before = op.ApplicationCount;
         var perCycle = new SortedDictionary<int, long>();
-        using var result = new Lanczos().Solve(op, new EigenSolverOptions { Count = 5, Tolerance = 1e-6, Seed = seed }, default,
+        using var result = new Lanczos().Solve(op, options, default,
             new SynchronousProgress(p => perCycle[p.Iteration] = p.OperatorApplications));
-        output.WriteLine($"{model} seed {seed}: {result.OperatorApplications} products in {result.Iterations} cycles (ARPACK {arpack}); " +
+        output.WriteLine($"{model} {start}: {result.OperatorApplications} products in {result.Iterations} cycles (ARPACK {arpack}); " +
             $"products after each cycle {string.Join(", ", perCycle.Values)}; max relative residual {result.RelativeResiduals.Max():G3}");
 
         Assert.True(result.Converged);
         Assert.Equal(op.ApplicationCount - before, result.OperatorApplications);
         Assert.True(result.OperatorApplications <= 1.1 * arpack,
-            $"{model}, seed {seed}: Lanczos spent {result.OperatorApplications} products, ARPACK {arpack} (allowed {1.1 * arpack:F1}).");
+            $"{model}, {start}: Lanczos spent {result.OperatorApplications} products, ARPACK {arpack} (allowed {1.1 * arpack:F1}).");
         for (var i = 0; i < 5; i++)
         {
             Assert.True(Math.Abs(result.Eigenvalues[i] - top[i]) <= 1e-8 * Math.Abs(top[0]), $"λ{i + 1}: {result.Eigenvalues[i]:R} vs PyTorch {top[i]:R}.");
