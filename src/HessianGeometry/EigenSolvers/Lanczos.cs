@@ -88,8 +88,8 @@ public sealed class Lanczos : IEigenSolver
         var estimateTolerance = run.Tolerance;
         var scale = 0.0;
         var cycle = 0;
-        // Verification: after the wanted pairs first converge, the solve restarts once from a fresh random vector
-        // orthogonal to them (a probe) and accepts only when the best pair outside the wanted set is resolved.
+        // Verification: after the wanted pairs first converge, the solve restarts from a fresh random vector orthogonal
+        // to the whole Krylov space built so far (a probe) and accepts only when the best pair outside the wanted set is resolved.
         var probing = false;
         var probeStarting = false;
         double[]? probeReference = null;
