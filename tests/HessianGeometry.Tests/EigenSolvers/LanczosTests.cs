@@ -75,6 +75,32 @@ public sealed class LanczosTests
     }
 
     /// <summary>
+    /// Copies where the probe has least room: a double eigenvalue at the k-th place of a Hessian-like spectrum (outliers
+    /// over a bulk of both signs), and a double top eigenvalue only 25% above a dense bulk. The verification probe runs on
+    /// the operator deflated by the whole Krylov space already built, and must still return every copy.
+    /// </summary>
+    [Theory]
+    [InlineData("copy-at-k", 1)]
+    [InlineData("copy-at-k", 2)]
+    [InlineData("copy-at-k", 3)]
+    [InlineData("top-copy-near-bulk", 1)]
+    [InlineData("top-copy-near-bulk", 2)]
+    [InlineData("top-copy-near-bulk", 3)]
+    public void RepeatedEigenvalue_WhereTheProbeHasLeastRoom_ReturnsEveryCopy(string spectrumName, int seed)
+    {
+        using var scope = NewDisposeScope();
+        var rng = new Random(seed);
+        var values = spectrumName == "copy-at-k"
+            ? new double[] { 136, 113, 74, 12, 12 }.Concat(Enumerable.Range(0, 495).Select(_ => -3 + 8 * Math.Pow(rng.NextDouble(), 2))).ToArray()
+            : new double[] { 10, 10, 9, 8.5 }.Concat(Enumerable.Range(0, 396).Select(_ => 8 * rng.NextDouble())).ToArray();
+        var k = spectrumName == "copy-at-k" ? 5 : 3;
+        using var spectrum = KnownSpectrum.Create(values, seed: 20 + seed);
+        using var result = new Lanczos().Solve(spectrum.Operator, new EigenSolverOptions { Count = k, Tolerance = 1e-8, Seed = 30 + seed });
+        var expected = DenseEigen.Expected(DenseEigen.Eigenvalues(spectrum.Matrix), SpectrumEnd.LargestAlgebraic, k);
+        DenseEigen.AssertMatches(result, spectrum.Matrix, expected, 1e-7, 1e-7);
+    }
+
+    /// <summary>
     /// Four distinct values, ten copies each: every Krylov space is invariant after four steps (β = 0), so the solve
     /// must continue from fresh vectors (breakdown handling) and probe until six copies of 2 are found.
     /// </summary>
