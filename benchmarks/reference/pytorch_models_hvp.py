@@ -13,7 +13,7 @@ ratios as the median of the per-run ratios / the ratio of the minima):
                     of B rows (each batch's loss weighted by its share of n), what HessianGeometry's Streamed mode does
 
     nice -n 10 /usr/bin/python3 benchmarks/reference/pytorch_models_hvp.py [--repeats 30] [--threads 1] [--mkldnn off]
-        [--batch 16] [--models residual_cnn,attention]
+        [--batch 16] [--models residual_cnn,attention] [--torchscript]
 
 --mkldnn off sets torch.backends.mkldnn.enabled = False (oneDNN off, as HessianGeometry runs while an operator is
 alive; docs/convolutions.md).
@@ -53,8 +53,12 @@ def interleaved(fns, repeats):
     return times
 
 
-def run(name, build, dtype, repeats, batch):
+def run(name, build, dtype, repeats, batch, torchscript):
     model, x, y = build()
+    if torchscript:
+        # The committed fixture HessianGeometry loads (TorchScript, trained weights) instead of the eager module.
+        suffix = "_f32" if dtype == torch.float32 else ""
+        model = torch.jit.load(os.path.join(ROOT, "tests", "HessianGeometry.Tests", "fixtures", "models", f"{name}{suffix}.pt"))
     model = model.to(dtype).eval()
     x = x.to(dtype)
     params = [p for _, p in model.named_parameters()]
@@ -135,11 +139,14 @@ def main():
     parser.add_argument("--mkldnn", choices=("on", "off"), default="on")
     parser.add_argument("--batch", type=int, default=0, help="mini-batch rows of the streamed pair (0: leave it out)")
     parser.add_argument("--models", default="residual_cnn,attention,plain_cnn")
+    parser.add_argument("--torchscript", action="store_true",
+                        help="time the committed TorchScript fixtures (NAME.pt, NAME_f32.pt) instead of the eager modules")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.backends.mkldnn.enabled = args.mkldnn == "on"
     print(f"PyTorch {torch.__version__}, CPU {cpu_name()}, {torch.get_num_threads()} thread(s), "
-          f"oneDNN {'on' if torch.backends.mkldnn.enabled else 'off'}, median / minimum of {args.repeats} runs")
+          f"oneDNN {'on' if torch.backends.mkldnn.enabled else 'off'}, "
+          f"{'TorchScript fixtures' if args.torchscript else 'eager modules'}, median / minimum of {args.repeats} runs")
     header = "| Model | p | n | dtype | gradient | HVP | HVP / gradient | HVP cached | HVP cached / gradient |"
     if args.batch > 0:
         header += f" gradient, batches of {args.batch} | HVP, batches of {args.batch} | streamed HVP / gradient |"
@@ -149,7 +156,7 @@ def main():
                 "plain_cnn": fixtures.build_plain_cnn}
     for name in args.models.split(","):
         for dtype in (torch.float64, torch.float32):
-            run(name, builders[name], dtype, args.repeats, args.batch)
+            run(name, builders[name], dtype, args.repeats, args.batch, args.torchscript)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using HessianGeometry.Benchmarks.Infrastructure;
 using HessianGeometry.Interop;
@@ -110,46 +108,11 @@ public class ModelHvpBenchmarks
         CaseMetrics.Record(this, nameof(Gradient), "Max abs. diff", $"rel. {gradientError:0.0e0}");
     }
 
-    /// <summary>
-    /// Gradient and HVP timed alternately (after warm-up), so both see the same machine load; the median of the
-    /// per-round ratios is recorded on the HVP row.
-    /// </summary>
+    /// <summary>Gradient and HVP timed alternately (<see cref="InterleavedRatio"/>), recorded on the HVP row.</summary>
     private void Interleave()
     {
-        var rounds = BenchmarkSettings.IsDry ? 3 : 40;
-        for (var i = 0; i < 3; i++)
-        {
-            Gradient();
-            Hvp();
-        }
-        var ratios = new List<double>();
-        var gradients = new List<double>();
-        var hvps = new List<double>();
-        for (var i = 0; i < rounds; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            Gradient();
-            var gradient = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            start = Stopwatch.GetTimestamp();
-            Hvp();
-            var hvp = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            gradients.Add(gradient);
-            hvps.Add(hvp);
-            ratios.Add(hvp / gradient);
-        }
-        var value = string.Create(CultureInfo.InvariantCulture,
-            $"{Median(ratios):0.00} ({Median(hvps):0.000} / {Median(gradients):0.000} ms; min {hvps.Min():0.000} / {gradients.Min():0.000})");
-        CaseMetrics.Record(this, nameof(Hvp), InterleavedColumn, value);
-        CaseMetrics.Record(this, nameof(Gradient), InterleavedColumn, "1.00");
-    }
-
-    /// <summary>The custom column the interleaved measurement is shown in.</summary>
-    public const string InterleavedColumn = "Interleaved ratio";
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        CaseMetrics.Record(this, nameof(Hvp), InterleavedRatio.Column, InterleavedRatio.Measure(Gradient, Hvp));
+        CaseMetrics.Record(this, nameof(Gradient), InterleavedRatio.Column, "1.00");
     }
 
     /// <summary>tests/HessianGeometry.Tests/fixtures/models, found from the working directory or the binary upwards.</summary>
