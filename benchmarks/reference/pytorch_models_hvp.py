@@ -80,7 +80,8 @@ def run(name, build, dtype, repeats, batch, torchscript):
 
     a = torch.cat([t.flatten() for t in hvp()])
     b = torch.cat([t.flatten() for t in hvp_cached()])
-    assert (a - b).norm() <= 1e-5 * a.norm()
+    tol = 1e-4 if dtype == torch.float32 else 1e-9  # float32: summation order differs between the paths
+    assert (a - b).norm() <= tol * a.norm()
 
     n = x.shape[0]
     batches = [(x[i:i + batch], y[i:i + batch]) for i in range(0, n, batch)] if batch > 0 else []
@@ -102,7 +103,7 @@ def run(name, build, dtype, repeats, batch, torchscript):
 
     if batches:
         c = torch.cat([t.flatten() for t in hvp_streamed()])
-        assert (a - c).norm() <= 1e-5 * a.norm()
+        assert (a - c).norm() <= tol * a.norm()
 
     fns = [gradient, hvp, hvp_cached] + ([gradient_streamed, hvp_streamed] if batches else [])
     times = interleaved(fns, repeats)
