@@ -42,6 +42,7 @@ var config = DefaultConfig.Instance
         new CaseMetricColumn("Max rel. residual", "Largest relative residual ‖Av − λv‖/|λ| of the returned pairs (must be ≤ 1e-6)"),
         new CaseMetricColumn("Rel. error", "Mean |estimate − exact| / |exact| over the seeds named in the benchmark's doc"),
         new CaseMetricColumn("Per-row loop", "Time of the per-column HVP loop (measured, or ~extrapolated from a prefix of columns)"),
+        new CaseMetricColumn(InterleavedRatio.Column, "Time / the baseline's, the two timed alternately in one loop (median of the per-round ratios; median times; minimum times; rounds)"),
         new CaseMetricColumn("Max abs. diff", "Largest difference from the reference implementation (validated in GlobalSetup)"),
         new CaseMetricColumn(NativeMemoryProbe.PeakColumn, "Peak resident-memory growth during one invocation after malloc_trim (VmHWM − VmRSS; see NativeMemoryProbe)"),
         new CaseMetricColumn(NativeMemoryProbe.LiveColumn, "Live TorchSharp tensors gained over repeated invocations (must be 0)"),

@@ -73,6 +73,7 @@ public class HvpBenchmarks
         if (!cached.IsGraphCached || streamed.IsGraphCached || recomputed.IsGraphCached || !cachedBatches.IsGraphCached)
             throw new InvalidOperationException("The operators are not in the graph modes this benchmark compares.");
         CaseMetrics.Once(this, "validate", Validate);
+        CaseMetrics.Once(this, "interleave", Interleave);
         NativeMemoryProbe.ProbeAll(this);
     }
 
@@ -89,6 +90,31 @@ public class HvpBenchmarks
         Check("cached block HVP", cached.ApplyBlock(block), blockReference);
         Check("streamed block HVP", streamed.ApplyBlock(block), blockReference);
         Check("streamed gradient", streamed.Gradient(), cached.Gradient());
+    }
+
+    /// <summary>
+    /// Every method timed alternately with its category's gradient (<see cref="InterleavedRatio"/>): the ratio under the
+    /// same machine load. Also printed, so a run filtered to the baselines still shows every ratio.
+    /// </summary>
+    private void Interleave()
+    {
+        (string Method, Action Baseline, Action Operation, int PerInvoke)[] pairs =
+        [
+            (nameof(HvpCached), GradientOneBatch, HvpCached, 1),
+            (nameof(HvpRecomputed), GradientOneBatch, HvpRecomputed, 1),
+            (nameof(BlockHvpCached), GradientOneBatch, BlockHvpCached, BlockSize),
+            (nameof(HvpStreamed), GradientStreamed, HvpStreamed, 1),
+            (nameof(HvpCachedBatches), GradientStreamed, HvpCachedBatches, 1),
+            (nameof(BlockHvpStreamed), GradientStreamed, BlockHvpStreamed, BlockSize),
+        ];
+        foreach (var (method, baseline, operation, perInvoke) in pairs)
+        {
+            var value = InterleavedRatio.Measure(baseline, operation, perInvoke);
+            CaseMetrics.Record(this, method, InterleavedRatio.Column, value);
+            Console.WriteLine($"// interleaved: {Problem} {Engine} {method}: {value}");
+        }
+        CaseMetrics.Record(this, nameof(GradientOneBatch), InterleavedRatio.Column, "1.00");
+        CaseMetrics.Record(this, nameof(GradientStreamed), InterleavedRatio.Column, "1.00");
     }
 
     private static void Check(string what, Tensor actual, Tensor expected)
