@@ -109,25 +109,16 @@ public sealed class EmpiricalRisk : IDisposable
     internal Tensor AnalysisValueOf(Tensor original) => precision.ValueOf(original);
 
     /// <summary>Converts inputs to the analysis dtype and device (integer inputs such as token ids keep their dtype).</summary>
-    public Tensor PrepareInputs(Tensor inputs)
-    {
-        var x = inputs;
-        if (!Guard.SameDevice(x.device, Device))
-            x = x.to(Device);
-        if (x.is_floating_point() && x.dtype != DType)
-            x = x.to(DType);
-        return x;
-    }
+    public Tensor PrepareInputs(Tensor inputs) => ToAnalysis(inputs);
 
-    /// <summary>Moves targets to the analysis device and, for regression targets, dtype.</summary>
-    public Tensor PrepareTargets(Tensor targets)
+    /// <summary>Moves targets to the analysis device and, for regression targets, dtype (class indices keep theirs).</summary>
+    public Tensor PrepareTargets(Tensor targets) => ToAnalysis(targets);
+
+    private Tensor ToAnalysis(Tensor t)
     {
-        var y = targets;
-        if (!Guard.SameDevice(y.device, Device))
-            y = y.to(Device);
-        if (y.is_floating_point() && y.dtype != DType)
-            y = y.to(DType);
-        return y;
+        if (!Guard.SameDevice(t.device, Device))
+            t = t.to(Device);
+        return t.is_floating_point() && t.dtype != DType ? t.to(DType) : t;
     }
 
     /// <summary>
