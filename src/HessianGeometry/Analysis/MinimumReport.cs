@@ -169,7 +169,7 @@ public sealed record MinimumReport
             {
                 var target = Options.Trace?.RelativeStandardError;
                 warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"Trace: {t.MethodName} used all {t.Probes} probes ({t.OperatorApplications} HVPs) without reaching the relative standard error target{(target is { } r ? $" {r:G3}" : string.Empty)}; the error bars are wider than asked. Raise TraceOptions.MaxProbes."));
+                    $"Trace: {t.MethodName} used all {t.Probes} probes ({t.OperatorApplications} HVPs) without reaching the relative standard error target{(target is { } r ? $" {r:G3}" : string.Empty)}; the error bars are wider than asked. Raise TraceOptions.MaxProbes (CLI: --trace-probes)."));
             }
             return warnings;
 

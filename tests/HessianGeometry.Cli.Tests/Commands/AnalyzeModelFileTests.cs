@@ -102,6 +102,18 @@ public sealed class AnalyzeModelFileTests : IDisposable
     }
 
     [Fact]
+    public void TraceProbes_CapsTheHutchinsonBudget_AndTooFewAreRefused()
+    {
+        var (code, report, _) = Analyze("probes", [.. Data("attention.pt", "attention_data.safetensors"), "--top", "1", "--trace", "--trace-probes", "12"]);
+        Assert.Equal(0, code);
+        using (var doc = report!)
+            Assert.InRange(doc.RootElement.GetProperty("traces").GetProperty("probes").GetInt32(), 2, 12);
+        var (refused, none, _) = Analyze("one-probe", [.. Data("attention.pt", "attention_data.safetensors"), "--top", "1", "--trace", "--trace-probes", "1"]);
+        Assert.Equal(2, refused);
+        Assert.Null(none);
+    }
+
+    [Fact]
     public void TorchScriptFileSavedInTrainingMode_IsRefused_WithExitTwo_AndTheFix()
     {
         var (code, report, _) = Analyze("train", [.. Data("residual_cnn_train.pt", "residual_cnn_data.safetensors"), "--top", "2"]);
