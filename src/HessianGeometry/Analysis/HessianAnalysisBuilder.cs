@@ -102,16 +102,7 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder TopEigenpairs(int count, double? relativeTolerance = null, long? maxOperatorApplications = null)
     {
-        var top = configured.TopEigenpairs;
-        configured = configured with
-        {
-            TopEigenpairs = top with
-            {
-                Count = count,
-                Tolerance = relativeTolerance ?? top.Tolerance,
-                MaxOperatorApplications = maxOperatorApplications ?? top.MaxOperatorApplications,
-            },
-        };
+        configured = configured with { TopEigenpairs = WithPairs(configured.TopEigenpairs, count, relativeTolerance, maxOperatorApplications) };
         return this;
     }
 
@@ -122,16 +113,7 @@ public sealed class HessianAnalysisBuilder
     /// </summary>
     public HessianAnalysisBuilder BottomEigenpairs(int count, double? relativeTolerance = null, long? maxOperatorApplications = null)
     {
-        var bottom = configured.BottomEigenpairs;
-        configured = configured with
-        {
-            BottomEigenpairs = bottom with
-            {
-                Count = count,
-                Tolerance = relativeTolerance ?? bottom.Tolerance,
-                MaxOperatorApplications = maxOperatorApplications ?? bottom.MaxOperatorApplications,
-            },
-        };
+        configured = configured with { BottomEigenpairs = WithPairs(configured.BottomEigenpairs, count, relativeTolerance, maxOperatorApplications) };
         return this;
     }
 
@@ -285,6 +267,14 @@ public sealed class HessianAnalysisBuilder
         label = text;
         return this;
     }
+
+    private static EigenpairOptions WithPairs(EigenpairOptions current, int count, double? relativeTolerance, long? maxOperatorApplications) =>
+        current with
+        {
+            Count = count,
+            Tolerance = relativeTolerance ?? current.Tolerance,
+            MaxOperatorApplications = maxOperatorApplications ?? current.MaxOperatorApplications,
+        };
 
     /// <summary>Validates the options against the model and data and freezes them.</summary>
     public HessianAnalysisPlan Build()
