@@ -38,7 +38,13 @@ internal static class BoundaryProjection
                 var onBoundary = (top1 == a && top2 == b) || (top1 == b && top2 == a);
                 return Result(start, x, onBoundary, gap, a, b);
             }
-            var gradient = torch.autograd.grad([s], [point])[0];
+            // autograd.grad aborts the process on an output without a graph; logits that do not depend on the input give no gradient.
+            if (!s.requires_grad)
+                break;
+            var gradients = torch.autograd.grad([s], [point], allow_unused: true);
+            if (gradients[0] is null || gradients[0].IsInvalid)
+                break;
+            var gradient = gradients[0];
             var squaredNorm = gradient.square().sum().to(ScalarType.Float64).item<double>();
             if (!(squaredNorm > 0) || !double.IsFinite(squaredNorm))
                 break;

@@ -43,6 +43,27 @@ public sealed class BoundaryProjectionTests
     }
 
     [Fact]
+    public void LogitsThatIgnoreTheInput_FailTheProjectionCleanly_WithoutANativeAbort()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(4);
+        // 0 · x: the logits are the bias alone, so the logit gap has no gradient in x.
+        var model = nn.Sequential(("0", new ZeroInput()), ("1", nn.Linear(2, 3)));
+        model.to(ScalarType.Float64);
+        using var risk = new EmpiricalRisk(model, LossFunction.CrossEntropy, DataSource.FromTensors(randn(4, 2, dtype: ScalarType.Float64), tensor(new long[] { 0, 1, 2, 0 })));
+
+        var result = BoundaryProjection.Project(risk, randn(1, 2, dtype: ScalarType.Float64));
+
+        Assert.False(result.OnBoundary);
+        Assert.Equal(0, result.Distance);
+    }
+
+    private sealed class ZeroInput() : nn.Module<Tensor, Tensor>("ZeroInput")
+    {
+        public override Tensor forward(Tensor input) => zeros_like(input);
+    }
+
+    [Fact]
     public void MarginOnAConvolutionalNetwork_EndsOnTheBoundary_WithTheDistanceTheProjectionMoved()
     {
         using var scope = NewDisposeScope();
