@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace HessianGeometry.Operators.Engines;
 
-/// <summary>Chooses the Hessian product engine for an empirical risk and records why.</summary>
+/// <summary>Chooses the product engine of a curvature matrix (Hessian, GGN, Fisher) for an empirical risk and records why.</summary>
 public static class CurvatureEngineFactory
 {
     /// <summary>
@@ -52,6 +52,49 @@ public static class CurvatureEngineFactory
             throw new NotSupportedException($"HvpEngine.AnalyticMlp cannot run this model: {reason}. Use HvpEngine.Auto (falls back to double backward) or HvpEngine.DoubleBackward.");
         note = $"double backward: {reason}";
         return doubleBackward;
+    }
+
+    /// <summary>
+    /// The GGN engine for <paramref name="requested"/>. Today every request but <see cref="HvpEngine.AnalyticMlp"/> gets the
+    /// generic autograd engine (<see cref="GgnEngine"/>), which runs any module. This is the place where an analytic MLP
+    /// GGN engine will be chosen for MLPs, verified against the generic one as <see cref="CreateHessian"/> does.
+    /// </summary>
+    /// <param name="risk">The empirical risk (cross-entropy or MSE).</param>
+    /// <param name="requested">The engine asked for.</param>
+    /// <param name="note">Why the engine was chosen.</param>
+    /// <exception cref="NotSupportedException">The loss has no GGN here, or <see cref="HvpEngine.AnalyticMlp"/> was requested.</exception>
+    public static ICurvatureEngine CreateGgn(EmpiricalRisk risk, HvpEngine requested, out string note)
+    {
+        Guard.NotNull(risk, nameof(risk));
+        if (!Enum.IsDefined(requested))
+            throw new ArgumentOutOfRangeException(nameof(requested), requested, "The engine must be HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
+        if (requested == HvpEngine.AnalyticMlp)
+            throw new NotSupportedException("No analytic MLP engine for the GGN is available in this build. Use HvpEngine.Auto or DoubleBackward (the generic autograd GGN engine).");
+        var engine = new GgnEngine(risk);
+        note = $"generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick{(requested == HvpEngine.DoubleBackward ? ", requested" : string.Empty)})";
+        return engine;
+    }
+
+    /// <summary>The Monte-Carlo Fisher engine with <paramref name="samples"/> labels per input, seeded.</summary>
+    /// <param name="risk">The empirical risk (cross-entropy or MSE).</param>
+    /// <param name="samples">k, labels drawn per input.</param>
+    /// <param name="seed">Seed of the draws.</param>
+    /// <param name="note">What the engine computes, for reports.</param>
+    public static ICurvatureEngine CreateFisher(EmpiricalRisk risk, int samples, long seed, out string note)
+    {
+        var engine = new MonteCarloFisherEngine(risk, samples, seed);
+        note = $"Monte-Carlo Fisher ({samples} sampled label(s) per input, seed {seed}; Jᵀ M J by autograd)";
+        return engine;
+    }
+
+    /// <summary>The empirical Fisher engine (true labels).</summary>
+    /// <param name="risk">The empirical risk.</param>
+    /// <param name="note">What the engine computes, for reports.</param>
+    public static ICurvatureEngine CreateEmpiricalFisher(EmpiricalRisk risk, out string note)
+    {
+        var engine = new EmpiricalFisherEngine(risk);
+        note = "empirical Fisher (mean of per-sample gradient outer products, true labels; Jᵀ g gᵀ J by autograd)";
+        return engine;
     }
 
     private static double RelativeDifference(EmpiricalRisk risk, AnalyticMlpHessianEngine candidate, DoubleBackwardHessianEngine reference)
