@@ -44,10 +44,13 @@ internal static class AnalyzeCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "hessian-report" };
+        var curvature = new Option<string>("--curvature") { Description = "The matrix for eigenpairs, trace and density: hessian, ggn, fisher (Monte-Carlo) or empirical-fisher.", DefaultValueFactory = _ => "hessian" };
+        var fisherSamples = new Option<int>("--fisher-samples") { Description = "Labels drawn per input for --curvature fisher.", DefaultValueFactory = _ => 1 };
+        var decomposition = new Option<bool>("--decomposition") { Description = "H = GGN + residual: top eigenvalues of each, eigenspace overlap of H and GGN, trace split." };
         var threads = TorchThreads.CreateOption();
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, curvature, fisherSamples, decomposition,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -55,19 +58,24 @@ internal static class AnalyzeCommand
             return Execute(new Arguments(
                 parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
                 parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(traceProbes), parse.GetValue(density), parse.GetValue(alignment),
-                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!), ct);
+                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!,
+                parse.GetValue(curvature)!, parse.GetValue(fisherSamples), parse.GetValue(decomposition)), ct);
         })));
         return command;
     }
 
     private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
-        bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out);
+        bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out,
+        string Curvature, int FisherSamples, bool Decomposition);
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
         var target = ParseDevice(a.Device);
         var precision = ParsePrecision(a.Precision);
         var lossFunction = LossFunction.Parse(a.Loss);
+        var curvature = CurvatureOperators.Parse(a.Curvature);
+        if (a.FisherSamples < 1)
+            throw new ArgumentException($"--fisher-samples must be at least 1 but was {a.FisherSamples}.");
         double? epsilon = a.Epsilon.Equals("auto", StringComparison.OrdinalIgnoreCase) ? null
             : double.TryParse(a.Epsilon, NumberStyles.Float, CultureInfo.InvariantCulture, out var e) ? e
             : throw new ArgumentException($"--epsilon must be 'auto' or a number in (0, 1) but was '{a.Epsilon}'.");
@@ -102,8 +110,12 @@ internal static class AnalyzeCommand
         if (a.Density) builder.WithSpectralDensity();
         if (a.Alignment) builder.WithAlignment().WithBoundaryComplexity(epsilon);
         if (a.Margin) builder.WithMargin();
+        builder.WithCurvature(curvature, a.FisherSamples);
+        if (a.Decomposition) builder.WithDecomposition();
         var report = AnalysisProgressDisplay.Run(builder.Build(), ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
+        foreach (var line in DecompositionSummary.Lines(report))
+            AnsiConsole.WriteLine(line);
         var files = ReportWriter.Write(report, a.Out, net, x, data.Y, notes);
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))}.");
         return ExitCodes.Success;

@@ -50,11 +50,14 @@ internal static class DemoCommand
             .WithAlignment()
             .WithBoundaryComplexity()
             .WithMargin()
+            .WithDecomposition()
             .Seed(seed)
             .WithLabel($"demo {data.Name}")
             .Build();
         var report = AnalysisProgressDisplay.Run(plan, ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
+        foreach (var line in DecompositionSummary.Lines(report))
+            AnsiConsole.WriteLine(line);
         var files = ReportWriter.Write(report, outDir, model, data.X, data.Y);
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))} in {clock.Elapsed.TotalSeconds:F1} s.");
         return ExitCodes.Success;

@@ -29,6 +29,11 @@ internal static class ReportWriter
             ReportPlots.Spectrum(report, Path.Combine(outDir, "spectrum.png"));
             Add("spectrum.png");
         }
+        if (report.Decomposition is { HessianEigenvalues.Length: > 0 } decomposition)
+        {
+            DecompositionPlots.Spectra(decomposition, Path.Combine(outDir, "decomposition.png"));
+            Add("decomposition.png");
+        }
         if (report.SpectralDensity is not null)
         {
             ReportPlots.Density(report, Path.Combine(outDir, "density.png"));

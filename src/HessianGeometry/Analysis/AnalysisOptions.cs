@@ -51,6 +51,18 @@ public sealed record AnalysisOptions
     /// <summary>Margin estimate from the top eigenvector (needs <see cref="Alignment"/>); null = not computed.</summary>
     public MarginOptions? Margin { get; init; }
 
+    /// <summary>
+    /// The matrix the eigenpairs, traces and density are computed for (default <see cref="CurvatureKind.Hessian"/>);
+    /// alignment, complexity and margin then use its eigenvectors (docs/curvature.md).
+    /// </summary>
+    public CurvatureKind Curvature { get; init; } = CurvatureKind.Hessian;
+
+    /// <summary>k, labels drawn per input when <see cref="Curvature"/> is <see cref="CurvatureKind.Fisher"/> (default 1).</summary>
+    public int FisherSamples { get; init; } = 1;
+
+    /// <summary>Hessian = GGN + residual: top eigenvalues of each, eigenspace overlap and the trace split; null = not computed.</summary>
+    public DecompositionOptions? Decomposition { get; init; }
+
     /// <summary>The dtype the analysis computes in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
     public AnalysisPrecision Precision { get; init; } = AnalysisDefaults.Precision;
 
@@ -110,6 +122,14 @@ public sealed record AnalysisOptions
         }
         if ((Complexity is not null || Margin is not null) && Alignment is null)
             throw new InvalidOperationException("Boundary complexity and margin are computed from the alignment: set AnalysisOptions.Alignment (WithBoundaryComplexity and WithMargin turn it on).");
+        Guard.Defined(Curvature, nameof(Curvature));
+        Guard.Positive(FisherSamples, "fisherSamples", "Draw at least 1 label per input for the Monte-Carlo Fisher (WithCurvature(CurvatureKind.Fisher, fisherSamples: k)).");
+        if (Decomposition is { } decomposition)
+        {
+            decomposition.Validate();
+            if (TopEigenpairs.Count == 0)
+                throw new InvalidOperationException("The decomposition compares the top-k eigenpairs of H, GGN and residual: call TopEigenpairs(k) with k ≥ 1.");
+        }
         if (Alignment is not null && TopEigenpairs.Count == 0)
             throw new InvalidOperationException("Alignment, boundary complexity and margin need eigenvectors: call TopEigenpairs(k) with k ≥ 1 (the paper uses k = 20).");
     }

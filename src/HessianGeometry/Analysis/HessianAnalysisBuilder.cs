@@ -222,6 +222,27 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
+    /// <summary>
+    /// The matrix whose eigenpairs, traces and density are computed (default <see cref="CurvatureKind.Hessian"/>): the
+    /// GGN, the Monte-Carlo Fisher with <paramref name="fisherSamples"/> labels per input, or the empirical Fisher.
+    /// </summary>
+    public HessianAnalysisBuilder WithCurvature(CurvatureKind kind, int? fisherSamples = null)
+    {
+        Guard.Defined(kind, nameof(kind));
+        configured = configured with { Curvature = kind, FisherSamples = fisherSamples ?? configured.FisherSamples };
+        return this;
+    }
+
+    /// <summary>
+    /// Decomposes H = GGN + R on the same data: the top-k eigenvalues of each (k = the top-eigenpair count), the overlap
+    /// of the top-k eigenspaces of H and GGN, and tr H = tr GGN + tr R from the same probes (needs TopEigenpairs(k)).
+    /// </summary>
+    public HessianAnalysisBuilder WithDecomposition(DecompositionOptions? options = null)
+    {
+        configured = configured with { Decomposition = options ?? new DecompositionOptions() };
+        return this;
+    }
+
     /// <summary>Switches a model in training mode to eval for the analysis and restores the mode afterwards.</summary>
     public HessianAnalysisBuilder SwitchToEvalMode()
     {

@@ -39,22 +39,24 @@ public sealed class HessianAnalysisPlan
             run.Model.eval();
         using var scope = NewDisposeScope();
         var space = ParameterSpace.FromModule(run.Model, o.ParameterFilter);
-        var operatorOptions = new LossHessianOptions
+        var dtype = o.Precision switch
+        {
+            AnalysisPrecision.Float64 => ScalarType.Float64,
+            AnalysisPrecision.Float32 => ScalarType.Float32,
+            _ => (ScalarType?)null,
+        };
+        using var risk = new EmpiricalRisk(run.Model, run.Loss, run.Data, space, new EmpiricalRiskOptions { AnalysisDType = dtype });
+        using var op = CurvatureOperators.Create(risk, o.Curvature, new CurvatureOptions
         {
             GraphMode = o.GraphMode,
-            AnalysisDType = o.Precision switch
-            {
-                AnalysisPrecision.Float64 => ScalarType.Float64,
-                AnalysisPrecision.Float32 => ScalarType.Float32,
-                _ => null,
-            },
-            CheckDeterministic = o.CheckDeterminism,
             Engine = o.HvpEngine,
-        };
-        using var op = new LossHessianOperator(run.Model, run.Loss, run.Data, space, operatorOptions);
+            FisherSamples = o.FisherSamples,
+            Seed = o.Seed,
+            CheckDeterministic = o.CheckDeterminism,
+        });
         var stages = new StageRunner(op, Stages(o), progress, log, cancellationToken);
-        log.LogInformation("Analysing {Parameters} parameters over {Samples} samples in {DType}.", op.Dimension, op.SampleCount, op.DType);
-        log.LogInformation("Hessian-vector products: {EngineNote}.", op.EngineNote);
+        log.LogInformation("Analysing the {Curvature} of {Parameters} parameters over {Samples} samples in {DType}.", CurvatureOperators.NameOf(o.Curvature), op.Dimension, op.Risk.SampleCount, op.DType);
+        log.LogInformation("Curvature-vector products: {EngineNote}.", op.EngineNote);
 
         var report = new MinimumReport { Options = o, Label = run.Label };
         report = stages.Stage("loss", () =>
@@ -113,6 +115,8 @@ public sealed class HessianAnalysisPlan
                 if (o.Margin is { } marginOptions)
                     report = stages.Stage("margin", () => Margin(op, inputs, alignment, topVectors, marginOptions with { Seed = o.Seed }, report, cancellationToken));
             }
+            if (o.Decomposition is not null)
+                report = report with { Decomposition = stages.Stage("decomposition", () => DecompositionStage.Run(op, o, solver, stages.SolverProgress, cancellationToken)) };
         }
         finally
         {
@@ -137,12 +141,13 @@ public sealed class HessianAnalysisPlan
         if (o.Alignment is not null) stages.Add("alignment");
         if (o.Complexity is not null) stages.Add("complexity");
         if (o.Margin is not null) stages.Add("margin");
+        if (o.Decomposition is not null) stages.Add("decomposition");
         return stages;
     }
 
-    private static (double Loss, double? Accuracy) LossAndAccuracy(LossHessianOperator op) => op.Risk.LossAndAccuracy();
+    private static (double Loss, double? Accuracy) LossAndAccuracy(CurvatureOperator op) => op.Risk.LossAndAccuracy();
 
-    private static EigenResult Solve(IEigenSolver solver, LossHessianOperator op, EigenpairOptions pairs, SpectrumEnd which, long seed, StageRunner stages)
+    private static EigenResult Solve(IEigenSolver solver, CurvatureOperator op, EigenpairOptions pairs, SpectrumEnd which, long seed, StageRunner stages)
     {
         var options = new EigenSolverOptions
         {
@@ -168,7 +173,7 @@ public sealed class HessianAnalysisPlan
         };
     }
 
-    private static MinimumReport EstimatedTraces(LossHessianOperator op, TraceOptions options, MinimumReport report, CancellationToken ct)
+    private static MinimumReport EstimatedTraces(CurvatureOperator op, TraceOptions options, MinimumReport report, CancellationToken ct)
     {
         if (options.Method == TraceMethod.HutchPlusPlus)
         {
@@ -185,7 +190,7 @@ public sealed class HessianAnalysisPlan
         };
     }
 
-    private static MinimumReport Density(LossHessianOperator op, SpectralDensityOptions options, HesdOptions hesdOptions, MinimumReport report, CancellationToken ct)
+    private static MinimumReport Density(CurvatureOperator op, SpectralDensityOptions options, HesdOptions hesdOptions, MinimumReport report, CancellationToken ct)
     {
         var density = StochasticLanczosQuadrature.Estimate(op, options, cancellationToken: ct);
         var nodes = density.Nodes.SelectMany(n => n).ToArray();
@@ -195,7 +200,7 @@ public sealed class HessianAnalysisPlan
         return report with { SpectralDensity = DensitySection.From(density, hesd) };
     }
 
-    private static MinimumReport Complexity(LossHessianOperator op, AnalysisOptions o, ComplexityOptions c, Tensor inputs, AlignmentResult alignment, DenseSpectrum? dense, MinimumReport report)
+    private static MinimumReport Complexity(CurvatureOperator op, AnalysisOptions o, ComplexityOptions c, Tensor inputs, AlignmentResult alignment, DenseSpectrum? dense, MinimumReport report)
     {
         var epsilon = c.Epsilon is { } e
             ? new EpsilonBaseline(e, e, 0, o.Seed, true)
@@ -215,7 +220,7 @@ public sealed class HessianAnalysisPlan
         return report with { Complexity = ComplexitySection.From(complexity) };
     }
 
-    private static MinimumReport Margin(LossHessianOperator op, Tensor inputs, AlignmentResult alignment, Tensor topVectors, MarginOptions options, MinimumReport report, CancellationToken ct)
+    private static MinimumReport Margin(CurvatureOperator op, Tensor inputs, AlignmentResult alignment, Tensor topVectors, MarginOptions options, MinimumReport report, CancellationToken ct)
     {
         var index = Math.Clamp(options.EigenvectorIndex, 0, (int)topVectors.shape[1] - 1);
         var m = MarginEstimator.Estimate(op.Risk, inputs, alignment, topVectors[.., index].contiguous(), options, ct);
@@ -228,7 +233,7 @@ public sealed class HessianAnalysisPlan
     }
 
     /// <summary>Times each stage, counts its HVPs, reports progress and checks cancellation between stages.</summary>
-    private sealed class StageRunner(LossHessianOperator op, IReadOnlyList<string> stages, IProgress<AnalysisProgress>? progress, ILogger log, CancellationToken ct)
+    private sealed class StageRunner(CurvatureOperator op, IReadOnlyList<string> stages, IProgress<AnalysisProgress>? progress, ILogger log, CancellationToken ct)
     {
         private readonly List<StageTiming> timings = [];
         private string current = string.Empty;

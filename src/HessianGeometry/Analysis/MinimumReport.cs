@@ -116,6 +116,9 @@ public sealed record MinimumReport
     /// <summary>Wall time per stage, in seconds.</summary>
     public IReadOnlyDictionary<string, double> TimingsSeconds => Timings.Stages.ToDictionary(s => s.Stage, s => s.Seconds);
 
+    /// <summary>The matrix the eigenpairs, traces and density describe, as the CLI spells it: hessian, ggn, fisher or empirical-fisher.</summary>
+    public string Curvature => Operators.CurvatureOperators.NameOf(Options.Curvature);
+
     // ---- Sections ----
 
     /// <summary>The model and data: sizes, loss, accuracy, dtype, product engine.</summary>
@@ -147,6 +150,9 @@ public sealed record MinimumReport
 
     /// <summary>The margin estimate and its diagnostics.</summary>
     public MarginSection? MarginDetails { get; init; }
+
+    /// <summary>H = GGN + R: top eigenvalues of each, eigenspace overlap of H and GGN, trace split (null unless requested).</summary>
+    public DecompositionSection? Decomposition { get; init; }
 
     /// <summary>Wall time and Hessian-vector products per stage.</summary>
     public TimingsSection Timings { get; init; } = new();

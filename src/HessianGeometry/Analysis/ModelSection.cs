@@ -30,18 +30,24 @@ public sealed record ModelSection
     /// <param name="op">The analysed loss Hessian.</param>
     /// <param name="loss">Mean loss.</param>
     /// <param name="accuracy">Accuracy, or null for regression targets.</param>
-    public static ModelSection From(LossHessianOperator op, double loss, double? accuracy)
+    public static ModelSection From(LossHessianOperator op, double loss, double? accuracy) => From((CurvatureOperator)op, loss, accuracy);
+
+    /// <summary>The section for any curvature operator; <see cref="HvpEngine"/> is then its engine's name (e.g. GenericGgn).</summary>
+    /// <param name="op">The analysed curvature.</param>
+    /// <param name="loss">Mean loss.</param>
+    /// <param name="accuracy">Accuracy, or null for regression targets.</param>
+    public static ModelSection From(CurvatureOperator op, double loss, double? accuracy)
     {
         ArgumentNullException.ThrowIfNull(op);
         return new ModelSection
         {
             Parameters = op.Dimension,
-            Samples = op.SampleCount,
-            LossFunction = op.LossFunction.Name,
+            Samples = op.Risk.SampleCount,
+            LossFunction = op.Risk.LossFunction.Name,
             Loss = loss,
             Accuracy = accuracy,
             Precision = op.DType.ToString(),
-            HvpEngine = op.Engine.ToString(),
+            HvpEngine = op.CurvatureEngine.Name,
         };
     }
 }
