@@ -1,3 +1,4 @@
+using HessianGeometry.Interop;
 using HessianGeometry.Operators;
 using HessianGeometry.Operators.Engines;
 using HessianGeometry.Testing;
@@ -14,7 +15,8 @@ namespace HessianGeometry.Tests.Operators;
 /// and the output-space loss Hessian Aᵢ in closed form (diag(pᵢ) − pᵢpᵢᵀ for softmax cross-entropy, (2/C) I for MSE
 /// averaged over the C outputs). Second reference: where the network is linear in the selected parameters away from
 /// kinks (one Linear layer of a ReLU net, the last layer of any net), the residual Σ_k ∂ℓ/∂z_k ∇²z_k vanishes and the
-/// GGN equals the Hessian of double backward.
+/// GGN equals the Hessian of double backward. Third: PyTorch's Jᵀ (∂²L/∂z²) J of the committed MLP fixtures
+/// (fixtures/generate_mlp_ggn_fixture.py, autograd Jacobian and loss Hessian, no closed forms).
 /// </summary>
 public sealed class AnalyticMlpGgnEngineTests
 {
@@ -109,6 +111,25 @@ public sealed class AnalyticMlpGgnEngineTests
         var (x, y) = TinyModels.Blobs(40, 3, 4, seed: 61);
         var model = Mlp(activation, [3, 6, 5, 4], seed: 62);
         AssertMatchesDenseGgn(model, LossFunction.Parse(loss), DataSource.FromTensors(x, y, batchSize), 1e-10);
+    }
+
+    [Theory]
+    [InlineData("mlp_tanh_ce", null)]
+    [InlineData("mlp_relu_ce", 5)]
+    [InlineData("mlp_gelu_ce", null)]
+    [InlineData("mlp_sigmoid_mse", 4)]
+    [InlineData("mlp_tanh_mse", null)]
+    public void Products_EqualPyTorchsGgn_OfTheMlpFixtures(string fixture, int? batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var file = SafetensorsFile.Read(Tests.Interop.Fixtures.PathOf($"{fixture}.safetensors"));
+        var model = MlpSpec.Parse(file.Metadata["spec"]).Build(ScalarType.Float64);
+        StateDictLoader.Load(model, file, prefix: "model.");
+        var data = DataSource.FromTensors(file.LoadTensor("data.x"), file.LoadTensor("data.y"), batchSize);
+        var reference = SafetensorsFile.Read(Tests.Interop.Fixtures.PathOf("mlp_ggn_reference.safetensors")).LoadTensor($"{fixture}.ggn");
+        var (_, ggn) = Create(model, LossFunction.Parse(file.Metadata["loss"]), data);
+        using (ggn)
+            Assertions.RelativelyClose(ggn.ToDense(), reference, 1e-10, $"{fixture}: analytic GGN vs PyTorch's Jᵀ∇²ℓJ");
     }
 
     [Theory]
