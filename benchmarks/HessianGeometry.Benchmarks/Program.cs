@@ -1,6 +1,7 @@
 using System.Globalization;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using HessianGeometry.Benchmarks;
@@ -36,6 +37,8 @@ var job = BenchmarkSettings.IsDry
 var config = DefaultConfig.Instance
     .AddJob(job)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator)
+    // Room for "model · engine" parameter values (GgnBenchmarks) instead of BenchmarkDotNet's 20-character cut.
+    .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40))
     .AddFilter(SkippedForAttribute.Filter())
     .AddColumn(
         new CaseMetricColumn("HVPs", "Operator applications (Hessian-vector products) of one invocation"),

@@ -116,7 +116,7 @@ public class ModelHvpBenchmarks
     }
 
     /// <summary>tests/HessianGeometry.Tests/fixtures/models, found from the working directory or the binary upwards.</summary>
-    private static string FixtureFolder()
+    internal static string FixtureFolder()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {

@@ -1,0 +1,31 @@
+using HessianGeometry.Operators;
+using HessianGeometry.Operators.Engines;
+
+namespace HessianGeometry.Benchmarks.Operators;
+
+/// <summary>
+/// A GGN product engine the GGN suite measures: its name in the parameter column, whether it reads only plain MLPs, and
+/// how it is created for an empirical risk (null engine with the reason when it cannot run the model).
+/// </summary>
+/// <param name="Name">Short name for the parameter column.</param>
+/// <param name="MlpOnly">True for an engine that runs only on the MLP problems (not the TorchScript fixtures).</param>
+/// <param name="TryCreate">Creates the engine, or returns a null engine and the reason.</param>
+public sealed record GgnEngineCandidate(string Name, bool MlpOnly, Func<EmpiricalRisk, (ICurvatureEngine? Engine, string Note)> TryCreate)
+{
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The GGN engines <see cref="GgnBenchmarks"/> measures — the seam where another GGN engine joins the suite with one
+/// line, no reflection: a generic engine (any module, J v by the double-vjp trick) is added with <c>MlpOnly: false</c>
+/// and is then measured on every MLP problem and on the residual CNN and attention fixtures too.
+/// </summary>
+public static class GgnEngineCandidates
+{
+    /// <summary>Every GGN engine of this build.</summary>
+    public static IReadOnlyList<GgnEngineCandidate> All { get; } =
+    [
+        new("analytic MLP", MlpOnly: true, risk => (AnalyticMlpGgnEngine.TryCreate(risk, out var note), note)),
+    ];
+}
