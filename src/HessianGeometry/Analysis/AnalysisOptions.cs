@@ -51,6 +51,12 @@ public sealed record AnalysisOptions
     /// <summary>Margin estimate from the top eigenvector (needs <see cref="Alignment"/>); null = not computed.</summary>
     public MarginOptions? Margin { get; init; }
 
+    /// <summary>Per-layer block eigenvalues and traces; null = not computed.</summary>
+    public PerLayerOptions? PerLayer { get; init; }
+
+    /// <summary>The Hessian diagonal with per-entry standard errors; null = not computed.</summary>
+    public DiagonalOptions? Diagonal { get; init; }
+
     /// <summary>The dtype the analysis computes in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
     public AnalysisPrecision Precision { get; init; } = AnalysisDefaults.Precision;
 
@@ -102,6 +108,8 @@ public sealed record AnalysisOptions
                 throw new ArgumentOutOfRangeException(nameof(Trace), trace.MaxProbes, $"Hutch++ spends MaxProbes products (a third on the sketch) and needs at least 6 but got {trace.MaxProbes}. Raise TraceOptions.MaxProbes.");
         }
         SpectralDensity?.Validate();
+        PerLayer?.Validate();
+        Diagonal?.Validate();
         if (Complexity is { } complexity)
         {
             Guard.Positive(complexity.RandomDirections, "randomDirections", "Use at least 1 random direction (the paper uses 5).");

@@ -148,6 +148,12 @@ public sealed record MinimumReport
     /// <summary>The margin estimate and its diagnostics.</summary>
     public MarginSection? MarginDetails { get; init; }
 
+    /// <summary>Per parameter group (module): size, top eigenvalues of its diagonal block and its trace (null when not requested).</summary>
+    public IReadOnlyList<LayerSection>? Layers { get; init; }
+
+    /// <summary>diag(H) with per-entry standard errors, inline or in a safetensors file (null when not requested).</summary>
+    public DiagonalSection? Diagonal { get; init; }
+
     /// <summary>Wall time and Hessian-vector products per stage.</summary>
     public TimingsSection Timings { get; init; } = new();
 
