@@ -44,10 +44,12 @@ internal static class AnalyzeCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var outDir = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "hessian-report" };
+        var perLayer = new Option<bool>("--per-layer") { Description = "Per parameter group (module): size, top eigenvalues of its diagonal block and its trace (from the --trace probes when given)." };
+        var diagonal = new Option<bool>("--diagonal") { Description = "The Hessian diagonal with per-entry standard errors (exact when available); above 1,000,000 parameters written to diagonal.safetensors in --out." };
         var threads = TorchThreads.CreateOption();
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, perLayer, diagonal,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -55,13 +57,22 @@ internal static class AnalyzeCommand
             return Execute(new Arguments(
                 parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
                 parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(traceProbes), parse.GetValue(density), parse.GetValue(alignment),
-                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!), ct);
+                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!)
+            {
+                PerLayer = parse.GetValue(perLayer),
+                Diagonal = parse.GetValue(diagonal),
+            }, ct);
         })));
         return command;
     }
 
     private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
-        bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out);
+        bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out)
+    {
+        public bool PerLayer { get; init; }
+
+        public bool Diagonal { get; init; }
+    }
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
@@ -102,6 +113,8 @@ internal static class AnalyzeCommand
         if (a.Density) builder.WithSpectralDensity();
         if (a.Alignment) builder.WithAlignment().WithBoundaryComplexity(epsilon);
         if (a.Margin) builder.WithMargin();
+        if (a.PerLayer) builder.PerLayer();
+        if (a.Diagonal) builder.WithDiagonal(new DiagonalOptions { OutputDirectory = a.Out });
         var report = AnalysisProgressDisplay.Run(builder.Build(), ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
         var files = ReportWriter.Write(report, a.Out, net, x, data.Y, notes);
