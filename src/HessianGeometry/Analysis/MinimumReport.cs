@@ -177,6 +177,12 @@ public sealed record MinimumReport
                 warnings.Add(string.Create(CultureInfo.InvariantCulture,
                     $"Trace: {t.MethodName} used all {t.Probes} probes ({t.OperatorApplications} HVPs) without reaching the relative standard error target{(target is { } r ? $" {r:G3}" : string.Empty)}; the error bars are wider than asked. Raise TraceOptions.MaxProbes (CLI: --trace-probes)."));
             }
+            foreach (var layer in Layers ?? [])
+            {
+                if (!layer.EigenvaluesConverged)
+                    warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"Layer {layer.Name}: its block eigenvalues did not all converge within {layer.EigenvalueOperatorApplications} products. Raise PerLayerOptions.MaxOperatorApplicationsPerBlock or loosen PerLayerOptions.Tolerance."));
+            }
             return warnings;
 
             void Eigen(string end, EigenpairsSection? section, EigenpairOptions options)

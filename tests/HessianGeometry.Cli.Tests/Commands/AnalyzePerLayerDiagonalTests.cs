@@ -47,6 +47,9 @@ public sealed class AnalyzePerLayerDiagonalTests : IDisposable
         Assert.True(new FileInfo(plot).Length > 1000);
         Assert.Equal((900, 650), PngImage.Dimensions(plot));
         Assert.False(File.Exists(Path.Combine(outDir, "diagonal.safetensors")));
+        var markdown = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        Assert.Contains("## Per layer", markdown, StringComparison.Ordinal);
+        Assert.Contains("## Hessian diagonal", markdown, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -266,6 +266,48 @@ public sealed class PerLayerAndDiagonalTests
         Assert.Contains("OutputDirectory", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void UnconvergedBlockEigenvalues_AreFlagged_AndWarnedAbout()
+    {
+        using var scope = NewDisposeScope();
+        var (model, x, y) = AnalysisFixture.Trained();
+        var report = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0)
+            .PerLayer(new PerLayerOptions { EigenvalueCount = 2, DenseBlockLimit = 0, Tolerance = 1e-14, MaxOperatorApplicationsPerBlock = 4 })
+            .AnalyzeMinimum();
+        Assert.Contains(report.Layers!, l => !l.EigenvaluesConverged);
+        Assert.Contains(report.BudgetWarnings, w => w.StartsWith("Layer ", StringComparison.Ordinal) && w.Contains("MaxOperatorApplicationsPerBlock", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("layer-probes")]
+    [InlineData("layer-eigenvalues")]
+    public void Cancellation_InTheNewStages_ThrowsAndLeavesTheModelUnchanged(string stage)
+    {
+        using var scope = NewDisposeScope();
+        var (model, x, y) = AnalysisFixture.Trained();
+        model.train();
+        var before = ModelState.Of(model);
+        using var cts = new CancellationTokenSource();
+        var seen = new List<string>();
+        var plan = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0).SwitchToEvalMode().PerLayer(2).WithDiagonal().Build();
+        var progress = new InlineProgress<AnalysisProgress>(p =>
+        {
+            seen.Add(p.Stage);
+            if (p.Stage == stage)
+                cts.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => plan.AnalyzeMinimum(cts.Token, progress));
+        Assert.Equal(stage, seen[^1]);
+        Assert.Equal(stage == "layer-probes" ? ["loss", "layer-probes"] : ["loss", "layer-probes", "layer-eigenvalues"], seen.Distinct());
+        Assert.True(model.training);
+        before.AssertUnchanged(model);
+    }
+
+    private sealed class InlineProgress<T>(Action<T> handler) : IProgress<T>
+    {
+        public void Report(T value) => handler(value);
+    }
+
     private static string Field(MinimumReport report, string name)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(MinimumReportJson.Serialize(report));
