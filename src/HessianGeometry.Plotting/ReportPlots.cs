@@ -405,14 +405,14 @@ public static class ReportPlots
             throw new ArgumentException("Labels must be class indices ≥ 0; pass 0 … C−1.", nameof(labels));
     }
 
-    private static void CheckOutput(string path, int width, int height)
+    internal static void CheckOutput(string path, int width, int height)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (width < 100 || height < 100)
             throw new ArgumentOutOfRangeException(nameof(width), $"The image must be at least 100×100 pixels but was {width}×{height}; pass a larger size.");
     }
 
-    private static void Save(Plot plot, string path, int width, int height)
+    internal static void Save(Plot plot, string path, int width, int height)
     {
         PrepareFolder(path);
         plot.SavePng(path, width, height);
@@ -428,7 +428,7 @@ public static class ReportPlots
     private static readonly string[] SansFonts = ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans"];
 
     /// <summary>A plot in a sans-serif font that has the Greek and sub/superscript glyphs the labels use, where one is installed.</summary>
-    private static Plot NewPlot()
+    internal static Plot NewPlot()
     {
         var plot = new Plot();
         var font = SansFonts.FirstOrDefault(name => ScottPlot.Fonts.GetTypeface(name, bold: false, italic: false) is { } face && face.FamilyName == name);

@@ -47,10 +47,12 @@ internal static class AnalyzeCommand
         var curvature = new Option<string>("--curvature") { Description = "The matrix for eigenpairs, trace and density: hessian, ggn, fisher (Monte-Carlo) or empirical-fisher.", DefaultValueFactory = _ => "hessian" };
         var fisherSamples = new Option<int>("--fisher-samples") { Description = "Labels drawn per input for --curvature fisher.", DefaultValueFactory = _ => 1 };
         var decomposition = new Option<bool>("--decomposition") { Description = "H = GGN + residual: top eigenvalues of each, eigenspace overlap of H and GGN, trace split." };
+        var perLayer = new Option<bool>("--per-layer") { Description = "Per parameter group (module): size, top eigenvalues of its diagonal block and its trace (from the --trace probes when given)." };
+        var diagonal = new Option<bool>("--diagonal") { Description = "The Hessian diagonal with per-entry standard errors (exact when available); above 1,000,000 parameters written to diagonal.safetensors in --out." };
         var threads = TorchThreads.CreateOption();
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, curvature, fisherSamples, decomposition,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, curvature, fisherSamples, decomposition, perLayer, diagonal,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -59,14 +61,23 @@ internal static class AnalyzeCommand
                 parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
                 parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(traceProbes), parse.GetValue(density), parse.GetValue(alignment),
                 parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!,
-                parse.GetValue(curvature)!, parse.GetValue(fisherSamples), parse.GetValue(decomposition)), ct);
+                parse.GetValue(curvature)!, parse.GetValue(fisherSamples), parse.GetValue(decomposition))
+            {
+                PerLayer = parse.GetValue(perLayer),
+                Diagonal = parse.GetValue(diagonal),
+            }, ct);
         })));
         return command;
     }
 
     private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
         bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out,
-        string Curvature, int FisherSamples, bool Decomposition);
+        string Curvature, int FisherSamples, bool Decomposition)
+    {
+        public bool PerLayer { get; init; }
+
+        public bool Diagonal { get; init; }
+    }
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
@@ -112,6 +123,8 @@ internal static class AnalyzeCommand
         if (a.Margin) builder.WithMargin();
         builder.WithCurvature(curvature, a.FisherSamples);
         if (a.Decomposition) builder.WithDecomposition();
+        if (a.PerLayer) builder.PerLayer();
+        if (a.Diagonal) builder.WithDiagonal(new DiagonalOptions { OutputDirectory = a.Out });
         var report = AnalysisProgressDisplay.Run(builder.Build(), ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
         foreach (var line in DecompositionSummary.Lines(report))

@@ -39,6 +39,13 @@ internal static class ReportWriter
             ReportPlots.Density(report, Path.Combine(outDir, "density.png"));
             Add("density.png");
         }
+        if (report.Layers is { Count: > 0 })
+        {
+            LayerPlots.Traces(report, Path.Combine(outDir, "layer-traces.png"));
+            Add("layer-traces.png");
+        }
+        if (report.Diagonal?.File is { } diagonalFile)
+            Add(diagonalFile);
         if (x.dim() == 2 && x.shape[1] == 2 && report.Alignment is { Length: > 0 } alignment)
         {
             var points = Rows(x);

@@ -33,6 +33,7 @@ public static class MarkdownReport
         Warnings(md, report);
         Eigenvalues(md, report);
         Trace(md, report);
+        LayersMarkdown.Write(md, report);
         WolkowiczStyan(md, report);
         Density(md, report);
         Alignment(md, report);

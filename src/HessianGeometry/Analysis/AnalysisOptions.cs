@@ -62,6 +62,11 @@ public sealed record AnalysisOptions
 
     /// <summary>Hessian = GGN + residual: top eigenvalues of each, eigenspace overlap and the trace split; null = not computed.</summary>
     public DecompositionOptions? Decomposition { get; init; }
+    /// <summary>Per-layer block eigenvalues and traces; null = not computed.</summary>
+    public PerLayerOptions? PerLayer { get; init; }
+
+    /// <summary>The Hessian diagonal with per-entry standard errors; null = not computed.</summary>
+    public DiagonalOptions? Diagonal { get; init; }
 
     /// <summary>The dtype the analysis computes in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
     public AnalysisPrecision Precision { get; init; } = AnalysisDefaults.Precision;
@@ -114,6 +119,8 @@ public sealed record AnalysisOptions
                 throw new ArgumentOutOfRangeException(nameof(Trace), trace.MaxProbes, $"Hutch++ spends MaxProbes products (a third on the sketch) and needs at least 6 but got {trace.MaxProbes}. Raise TraceOptions.MaxProbes.");
         }
         SpectralDensity?.Validate();
+        PerLayer?.Validate();
+        Diagonal?.Validate();
         if (Complexity is { } complexity)
         {
             Guard.Positive(complexity.RandomDirections, "randomDirections", "Use at least 1 random direction (the paper uses 5).");

@@ -142,6 +142,35 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
+    /// <summary>
+    /// For every parameter group (module, see <see cref="ParameterGroups.ByModule"/>): its size, the top
+    /// <paramref name="eigenvalues"/> eigenvalues of its diagonal block and its trace. Block traces share the probes of
+    /// the whole-model trace; block eigenvalues cost products per block (docs/per-layer.md).
+    /// </summary>
+    public HessianAnalysisBuilder PerLayer(int eigenvalues = 3) => PerLayer(new PerLayerOptions { EigenvalueCount = eigenvalues });
+
+    /// <summary>Per-layer block eigenvalues and traces with explicit options (null: the defaults).</summary>
+    public HessianAnalysisBuilder PerLayer(PerLayerOptions? options)
+    {
+        configured = configured with { PerLayer = options ?? new PerLayerOptions() };
+        return this;
+    }
+
+    /// <summary>
+    /// diag(H) with per-entry standard errors: exact when available (<see cref="DiagonalMethod.Auto"/>), otherwise the
+    /// mean of z ⊙ Hz over the Rademacher probes of the trace (no extra products when the trace is estimated too).
+    /// </summary>
+    public HessianAnalysisBuilder WithDiagonal(DiagonalMethod method = DiagonalMethod.Auto) =>
+        WithDiagonal((configured.Diagonal ?? new DiagonalOptions()) with { Method = method });
+
+    /// <summary>The Hessian diagonal with explicit options (probes, output folder for large diagonals).</summary>
+    public HessianAnalysisBuilder WithDiagonal(DiagonalOptions options)
+    {
+        Guard.NotNull(options, nameof(options));
+        configured = configured with { Diagonal = options };
+        return this;
+    }
+
     /// <summary>Estimates the spectral density by stochastic Lanczos quadrature and classifies the HESD type.</summary>
     public HessianAnalysisBuilder WithSpectralDensity(SpectralDensityOptions? options = null, HesdOptions? hesdOptions = null)
     {

@@ -99,7 +99,15 @@ public sealed class HessianAnalysisPlan
             {
                 report = dense is not null
                     ? ExactTraceSections(dense, op.Dimension, report)
+                    : LayerDiagonalStage.SharesTraceProbes(o, false) ? report // estimated below from the same probes as the layers and diagonal
                     : stages.Stage("trace", () => EstimatedTraces(op, traceOptions with { Seed = o.Seed }, report, cancellationToken));
+            }
+            if (o.PerLayer is not null || o.Diagonal is not null)
+            {
+                var layered = new LayerDiagonalStage(op, op.Parameters, op.Risk, o, dense, cancellationToken);
+                report = stages.Stage(LayerDiagonalStage.ProbeStageName(o, dense is not null), () => layered.Probe(report));
+                if (o.PerLayer is { EigenvalueCount: > 0 })
+                    report = stages.Stage("layer-eigenvalues", () => layered.LayerEigenvalues(report));
             }
 
             if (o.SpectralDensity is { } densityOptions)
@@ -136,6 +144,12 @@ public sealed class HessianAnalysisPlan
             if (o.TopEigenpairs.Count > 0) stages.Add("eigenpairs");
             if (o.BottomEigenpairs.Count > 0) stages.Add("bottom-eigenpairs");
             if (o.Trace is not null) stages.Add("trace");
+        }
+        if (o.PerLayer is not null || o.Diagonal is not null)
+        {
+            var probeStage = LayerDiagonalStage.ProbeStageName(o, o.Solver.IsExact);
+            if (!stages.Contains(probeStage)) stages.Add(probeStage);
+            if (o.PerLayer is { EigenvalueCount: > 0 }) stages.Add("layer-eigenvalues");
         }
         if (o.SpectralDensity is not null) stages.Add("density");
         if (o.Alignment is not null) stages.Add("alignment");

@@ -153,6 +153,11 @@ public sealed record MinimumReport
 
     /// <summary>H = GGN + R: top eigenvalues of each, eigenspace overlap of H and GGN, trace split (null unless requested).</summary>
     public DecompositionSection? Decomposition { get; init; }
+    /// <summary>Per parameter group (module): size, top eigenvalues of its diagonal block and its trace (null when not requested).</summary>
+    public IReadOnlyList<LayerSection>? Layers { get; init; }
+
+    /// <summary>diag(H) with per-entry standard errors, inline or in a safetensors file (null when not requested).</summary>
+    public DiagonalSection? Diagonal { get; init; }
 
     /// <summary>Wall time and Hessian-vector products per stage.</summary>
     public TimingsSection Timings { get; init; } = new();
@@ -176,6 +181,12 @@ public sealed record MinimumReport
                 var target = Options.Trace?.RelativeStandardError;
                 warnings.Add(string.Create(CultureInfo.InvariantCulture,
                     $"Trace: {t.MethodName} used all {t.Probes} probes ({t.OperatorApplications} HVPs) without reaching the relative standard error target{(target is { } r ? $" {r:G3}" : string.Empty)}; the error bars are wider than asked. Raise TraceOptions.MaxProbes (CLI: --trace-probes)."));
+            }
+            foreach (var layer in Layers ?? [])
+            {
+                if (!layer.EigenvaluesConverged)
+                    warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"Layer {layer.Name}: its block eigenvalues did not all converge within {layer.EigenvalueOperatorApplications} products. Raise PerLayerOptions.MaxOperatorApplicationsPerBlock or loosen PerLayerOptions.Tolerance."));
             }
             return warnings;
 

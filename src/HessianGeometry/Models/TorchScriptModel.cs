@@ -157,7 +157,11 @@ public sealed class TorchScriptModel : nn.Module<Tensor, Tensor>
     protected override void Dispose(bool disposing)
     {
         if (disposing && ownsScript)
+        {
+            // The base class lists the submodules after this; list them while the script is still alive.
+            moduleCache ??= script.named_modules().ToArray();
             script.Dispose();
+        }
         base.Dispose(disposing);
     }
 
