@@ -36,11 +36,11 @@ public static class DecompositionPlots
         var t = decomposition.Traces;
         var panels = new List<Plot>
         {
-            Panel(h, palette.GetColor(0), MarkerShape.FilledCircle, "Hessian H", $"tr H = {Format(t.Hessian)}", (low - pad, high + pad)),
-            Panel(g, palette.GetColor(1), MarkerShape.FilledSquare, "GGN", $"tr GGN = {Format(t.Ggn)}; overlap with H: mean cos² = {Format(decomposition.SubspaceOverlap.MeanSquaredCosine)}", (low - pad, high + pad)),
+            Panel(h, palette.GetColor(0), MarkerShape.FilledCircle, "Hessian H", $"tr H = {Format(t.Hessian)}\n", (low - pad, high + pad)),
+            Panel(g, palette.GetColor(1), MarkerShape.FilledSquare, "GGN", $"tr GGN = {Format(t.Ggn)}\ntop-{g.Length} eigenspace vs H's: mean cos² = {Format(decomposition.SubspaceOverlap.MeanSquaredCosine)}", (low - pad, high + pad)),
         };
         if (r.Length > 0)
-            panels.Add(Panel(r, palette.GetColor(3), MarkerShape.FilledTriangleUp, "Residual R = H − GGN (largest |λ|)", $"tr R = {Format(t.Residual)}", null));
+            panels.Add(Panel(r, palette.GetColor(3), MarkerShape.FilledTriangleUp, "Residual R = H − GGN (largest |λ|)", $"tr R = {Format(t.Residual)}\n", null));
         try
         {
             var figure = new Multiplot(panels[0]);

@@ -18,6 +18,7 @@ internal static class DecompositionSummary
             $"  H   {Values(d.HessianEigenvalues, shown)}",
             $"  GGN {Values(d.GgnEigenvalues, shown)}",
             $"  R   {Values(d.ResidualEigenvalues, shown)} (largest |λ|)",
+            $"  principal cosines between the top eigenspaces of H and GGN: {string.Join("  ", d.SubspaceOverlap.Cosines.Take(shown).Select(c => c.ToString("F4", CultureInfo.InvariantCulture)))}",
             string.Create(CultureInfo.InvariantCulture,
                 $"  top-{d.SubspaceOverlap.Cosines.Length} eigenspaces of H and GGN: mean cos² = {d.SubspaceOverlap.MeanSquaredCosine:F3}; " +
                 $"tr H = {t.Hessian:G4} = tr GGN {t.Ggn:G4} + tr R {t.Residual:G4} ({t.Method})"),

@@ -39,6 +39,7 @@ public static class MarkdownReport
         Alignment(md, report);
         Complexity(md, report);
         Margin(md, report);
+        DecompositionMarkdown.Append(md, report);
         Cost(md, report);
         return md.ToString();
     }
@@ -67,7 +68,8 @@ public static class MarkdownReport
             ["eigen-solver", Text(r.Solver ?? r.Settings.Solver)],
             ["seed", r.Settings.Seed.ToString(CultureInfo.InvariantCulture)],
             ["exact Hessian", YesNo(r.Settings.ExactHessian)],
-            ["Hessian-vector products", Text(r.Settings.HvpEngine == "AnalyticMlp" ? "analytic MLP R-operator" : "double backward")],
+            ["curvature analysed", Text(r.Curvature)],
+            ["curvature-vector products", Text(r.Settings.HvpEngine switch { "AnalyticMlp" => "analytic MLP R-operator", "DoubleBackward" => "double backward", var engine => engine })],
             ["library version", Text(r.LibraryVersion)],
             ["report schema", r.SchemaVersion.ToString(CultureInfo.InvariantCulture)],
         ]);

@@ -86,7 +86,7 @@ public class CurvatureOperator : LinearOperator, IDisposable
         Risk.CheckDeterministic();
         using var scope = NewDisposeScope();
         var v = RandomVectors.Gaussian(Dimension, null, RandomVectors.CreateGenerator(0), DType, Device);
-        DeterminismCheck.Compare("Hessian-vector product", DeterminismCheck.ToArray(Apply(v)), DeterminismCheck.ToArray(Apply(v)), DeterminismCheck.Tolerance(DType));
+        DeterminismCheck.Compare(ProductName, DeterminismCheck.ToArray(Apply(v)), DeterminismCheck.ToArray(Apply(v)), DeterminismCheck.Tolerance(DType));
     }
 
     /// <inheritdoc />
@@ -126,8 +126,13 @@ public class CurvatureOperator : LinearOperator, IDisposable
         }
         return where is null
             ? base.NonFiniteProduct(input, vectors)
-            : new ArithmeticException($"The Hessian-vector product (operator application #{application}, {vectors} vector(s)) contains NaN or Inf: {where}");
+            : new ArithmeticException($"The {ProductName} (operator application #{application}, {vectors} vector(s)) contains NaN or Inf: {where}");
     }
+
+    /// <summary>"Hessian-vector product" for a Hessian engine, otherwise e.g. "GenericGgn curvature-vector product" (for messages).</summary>
+    private string ProductName => CurvatureEngine is Engines.DoubleBackwardHessianEngine or Engines.AnalyticMlpHessianEngine
+        ? "Hessian-vector product"
+        : $"{CurvatureEngine.Name} curvature-vector product";
 
     /// <summary>Frees the cached batch quantities (and the risk when owned).</summary>
     public void Dispose()
