@@ -27,5 +27,6 @@ public static class GgnEngineCandidates
     public static IReadOnlyList<GgnEngineCandidate> All { get; } =
     [
         new("analytic MLP", MlpOnly: true, risk => (AnalyticMlpGgnEngine.TryCreate(risk, out var note), note)),
+        new("generic", MlpOnly: false, risk => (new GgnEngine(risk), "generic GGN (J v by the double-vjp trick)")),
     ];
 }

@@ -7,8 +7,8 @@ public sealed record CurvatureOptions
     public HessianGraphMode GraphMode { get; init; } = HessianGraphMode.Auto;
 
     /// <summary>
-    /// The product engine asked for. For the Hessian: see <see cref="HvpEngine"/>. For the GGN, Auto and DoubleBackward
-    /// give the generic autograd engine; AnalyticMlp is reserved for an analytic MLP GGN engine.
+    /// The product engine asked for. For the Hessian: see <see cref="HvpEngine"/>. For the GGN, Auto picks the analytic MLP GGN
+    /// engine where it applies (else the generic autograd engine), DoubleBackward the generic engine, AnalyticMlp the analytic one or an error.
     /// </summary>
     public HvpEngine Engine { get; init; } = HvpEngine.Auto;
 

@@ -42,7 +42,7 @@ public sealed class CurvatureAnalysisTests(ITestOutputHelper output)
         var exactTrace = g.trace().item<double>();
         Assert.True(Math.Abs(report.Trace!.Value - exactTrace) <= 4 * report.TraceStandardError!.Value, $"tr G {report.Trace} ± {report.TraceStandardError} vs {exactTrace}");
         Assert.Equal("ggn", report.Curvature);
-        Assert.Equal("GenericGgn", report.Model!.HvpEngine);
+        Assert.Equal("AnalyticMlpGgn", report.Model!.HvpEngine);
         var json = MinimumReportJson.Serialize(report);
         Assert.Contains("\"curvature\": \"ggn\"", json);
         Assert.Equal(CurvatureKind.Ggn, MinimumReportJson.Deserialize(json).Options.Curvature);

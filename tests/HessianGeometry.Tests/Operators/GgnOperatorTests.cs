@@ -44,13 +44,27 @@ public sealed class GgnOperatorTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var (model, data, loss, _) = LoadMlp(fixture, batchSize);
         using var risk = new EmpiricalRisk(model, loss, data);
-        using var ggn = CurvatureOperators.Create(risk, CurvatureKind.Ggn);
+        using var ggn = CurvatureOperators.Create(risk, CurvatureKind.Ggn, new CurvatureOptions { Engine = HvpEngine.DoubleBackward });
         Assert.IsType<GgnEngine>(ggn.CurvatureEngine);
         Assert.Contains("generic GGN", ggn.EngineNote);
         var dense = ExactHessian.Compute(ggn);
         var reference = ReferenceGgn(fixture);
         output.WriteLine($"{fixture} (batch {batchSize?.ToString() ?? "all"}): max rel. error {MaxRelative(dense, reference):G3}");
         Assertions.RelativelyClose(dense, reference, Tolerance, $"{fixture}: G");
+    }
+
+    [Theory]
+    [InlineData("mlp_tanh_ce", null)]
+    [InlineData("mlp_tanh_mse", 5)]
+    public void AutoEngine_OnAnMlp_IsTheAnalyticGgnEngine_AndMatchesTheReference(string fixture, int? batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var (model, data, loss, _) = LoadMlp(fixture, batchSize);
+        using var risk = new EmpiricalRisk(model, loss, data);
+        using var ggn = CurvatureOperators.Create(risk, CurvatureKind.Ggn);
+        Assert.IsType<AnalyticMlpGgnEngine>(ggn.CurvatureEngine);
+        Assert.Contains("analytic MLP GGN", ggn.EngineNote);
+        Assertions.RelativelyClose(ExactHessian.Compute(ggn), ReferenceGgn(fixture), Tolerance, $"{fixture}: analytic G");
     }
 
     [Theory]

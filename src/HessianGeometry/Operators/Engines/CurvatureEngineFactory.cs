@@ -55,24 +55,34 @@ public static class CurvatureEngineFactory
     }
 
     /// <summary>
-    /// The GGN engine for <paramref name="requested"/>. Today every request but <see cref="HvpEngine.AnalyticMlp"/> gets the
-    /// generic autograd engine (<see cref="GgnEngine"/>), which runs any module. This is the place where an analytic MLP
-    /// GGN engine will be chosen for MLPs, verified against the generic one as <see cref="CreateHessian"/> does.
+    /// The GGN engine for <paramref name="requested"/>: the generic autograd engine (<see cref="GgnEngine"/>, any module)
+    /// when double backward is requested; otherwise the analytic MLP engine (<see cref="AnalyticMlpGgnEngine"/>) when the
+    /// model is an MLP it reads and a first product matches autograd's Jᵀ∇²ℓJ, else the generic engine with the reason.
     /// </summary>
     /// <param name="risk">The empirical risk (cross-entropy or MSE).</param>
     /// <param name="requested">The engine asked for.</param>
     /// <param name="note">Why the engine was chosen.</param>
-    /// <exception cref="NotSupportedException">The loss has no GGN here, or <see cref="HvpEngine.AnalyticMlp"/> was requested.</exception>
+    /// <exception cref="NotSupportedException">The loss has no GGN here, or <see cref="HvpEngine.AnalyticMlp"/> was requested for a model it cannot run.</exception>
     public static ICurvatureEngine CreateGgn(EmpiricalRisk risk, HvpEngine requested, out string note)
     {
         Guard.NotNull(risk, nameof(risk));
         if (!Enum.IsDefined(requested))
             throw new ArgumentOutOfRangeException(nameof(requested), requested, "The engine must be HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
-        if (requested == HvpEngine.AnalyticMlp)
-            throw new NotSupportedException("No analytic MLP engine for the GGN is available in this build. Use HvpEngine.Auto or DoubleBackward (the generic autograd GGN engine).");
-        var engine = new GgnEngine(risk);
-        note = $"generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick{(requested == HvpEngine.DoubleBackward ? ", requested" : string.Empty)})";
-        return engine;
+        if (requested != HvpEngine.DoubleBackward)
+        {
+            var analytic = AnalyticMlpGgnEngine.TryCreate(risk, out var reason);
+            if (analytic is not null)
+            {
+                note = reason;
+                return analytic;
+            }
+            if (requested == HvpEngine.AnalyticMlp)
+                throw new NotSupportedException($"HvpEngine.AnalyticMlp cannot run the GGN of this model: {reason}. Use HvpEngine.Auto (falls back to the generic autograd GGN engine) or HvpEngine.DoubleBackward.");
+            note = $"generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick): {reason}";
+            return new GgnEngine(risk);
+        }
+        note = "generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick, requested)";
+        return new GgnEngine(risk);
     }
 
     /// <summary>The Monte-Carlo Fisher engine with <paramref name="samples"/> labels per input, seeded.</summary>
