@@ -97,7 +97,8 @@ public sealed class HessianAnalysisPlan
             {
                 report = dense is not null
                     ? ExactTraceSections(dense, op.Dimension, report)
-                    : stages.Stage("trace", () => EstimatedTraces(op, traceOptions with { Seed = o.Seed }, report, cancellationToken));
+                    : stages.Stage("trace", () => ClosedFormTraceStage.TryRun(op, traceOptions, report, log, cancellationToken)
+                        ?? EstimatedTraces(op, traceOptions with { Seed = o.Seed }, report, cancellationToken));
             }
 
             if (o.SpectralDensity is { } densityOptions)

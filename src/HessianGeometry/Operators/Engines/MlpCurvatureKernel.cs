@@ -50,6 +50,12 @@ internal sealed class MlpCurvatureKernel
         }
     }
 
+    /// <summary>
+    /// The steps in call order (Linear layers with their analysis tensors, and activations), for exact per-layer formulas
+    /// that share this reader (<see cref="Spectrum.ExactHessianDiagonal"/>, <see cref="Spectrum.OneHiddenLayerTraces"/>).
+    /// </summary>
+    internal IReadOnlyList<Step> Steps => steps;
+
     /// <summary>Steps of the network, for messages.</summary>
     public string Describe() => string.Join(" → ", steps.Select(s => s.IsLinear ? $"Linear({s.Weight!.shape[1]}→{s.Weight.shape[0]})" : s.Activation!.Name));
 
@@ -320,7 +326,7 @@ internal sealed class MlpCurvatureKernel
     }
 
     /// <summary>A Linear step (Weight set) or an activation step (Activation set); indices into the parameter space, −1 if not selected.</summary>
-    private sealed record Step(PointwiseActivation? Activation, Tensor? Weight, Tensor? Bias, int WeightIndex, int BiasIndex)
+    internal sealed record Step(PointwiseActivation? Activation, Tensor? Weight, Tensor? Bias, int WeightIndex, int BiasIndex)
     {
         public bool IsLinear => Weight is not null;
     }
