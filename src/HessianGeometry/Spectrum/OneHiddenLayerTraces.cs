@@ -46,7 +46,17 @@ public static class OneHiddenLayerTraces
     /// <param name="risk">The empirical risk; its model is only read.</param>
     /// <param name="cancellationToken">Checked between batches and between blocks of sample pairs.</param>
     /// <param name="reason">Why the closed form does not apply; empty on success.</param>
-    public static ClosedFormTraces? TryCompute(EmpiricalRisk risk, CancellationToken cancellationToken, out string reason)
+    public static ClosedFormTraces? TryCompute(EmpiricalRisk risk, CancellationToken cancellationToken, out string reason) =>
+        TryCompute(risk, cancellationToken, FeatureElements, out reason);
+
+    /// <summary>
+    /// Most elements of the per-sample feature matrices (n·(h² + 3ch + c²)) for the Gram route; above it the pairs run
+    /// through the c×c matrices K_ij. Both are exact; the tests force each.
+    /// </summary>
+    internal const long FeatureElements = 1L << 25;
+
+    /// <summary>As the public overload, with the memory limit of the Gram route (0 forces the K_ij route).</summary>
+    internal static ClosedFormTraces? TryCompute(EmpiricalRisk risk, CancellationToken cancellationToken, long featureElements, out string reason)
     {
         Guard.NotNull(risk, nameof(risk));
         using var scope = NewDisposeScope();
@@ -70,7 +80,10 @@ public static class OneHiddenLayerTraces
             reason = ex.Message;
             return null;
         }
-        var traceOfSquare = SumOverPairs(samples, layers, cancellationToken);
+        var (c, h) = (layers.Second.Weight!.shape[0], layers.Second.Weight!.shape[1]);
+        var traceOfSquare = risk.SampleCount * (h * h + 3 * c * h + c * c) <= featureElements
+            ? SumOverGrams(samples, layers, cancellationToken)
+            : SumOverPairs(samples, layers, cancellationToken);
         reason = "";
         return new ClosedFormTraces(samples.Trace, traceOfSquare, risk.Dimension, risk.SampleCount, network);
     }
@@ -162,6 +175,64 @@ public static class OneHiddenLayerTraces
     {
         var gram = weight ? left.mm(right.t()) : zeros(left.shape[0], right.shape[0], dtype: left.dtype, device: left.device);
         return bias ? gram + 1 : gram;
+    }
+
+    /// <summary>
+    /// ‖H‖²_F = Σ_ij tr(H_iH_j) from Gram matrices of per-sample features, each inner product one matrix product over
+    /// all pairs: vec M_i [h²], vec(A_iW₂D_i), vec(A_iW₂ diag(σ′_i ⊙ a_i)) and g_i ⊗ σ′_i [c·h], vec A_i [c²]. O(n²(h² + ch))
+    /// multiply-adds, but in large matrix products, which on small c run far faster than the c×c products of
+    /// <see cref="SumOverPairs"/>; used while the features fit in <see cref="FeatureElements"/>.
+    /// </summary>
+    private static double SumOverGrams(Samples all, Layers layers, CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var w2 = layers.Second.Weight!;
+        var n = all.S.shape[0];
+        var hessians = all.OutputHessians;
+        var aw = hessians.matmul(w2);
+        // M_i = D_i W₂ᵀA_iW₂ D_i + diag e_i.
+        Tensor? m = null;
+        if (layers.Layer1)
+        {
+            m = w2.t().matmul(aw) * all.S.unsqueeze(2) * all.S.unsqueeze(1);
+            m.diagonal(0, 1, 2).add_(all.E);
+            m = m.reshape(n, -1);
+        }
+        var af = layers.Layer1 && layers.Layer2 ? (aw * all.S.unsqueeze(1)).reshape(n, -1) : null;
+        var z = layers.Layer1 && layers.W2 ? (aw * (all.S * all.Activations).unsqueeze(1)).reshape(n, -1) : null;
+        var gs = layers.Layer1 && layers.W2 ? (all.OutputGradients.unsqueeze(2) * all.S.unsqueeze(1)).reshape(n, -1) : null;
+        var flatHessians = hessians.reshape(n, -1);
+        var rows = Math.Clamp(PairBlockElements / Math.Max(n, 1), 1, n);
+        var total = 0.0;
+        for (long i0 = 0; i0 < n; i0 += rows)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var blockScope = NewDisposeScope();
+            var b = Math.Min(rows, n - i0);
+            Tensor Rows(Tensor t) => t.narrow(0, i0, b);
+            var block = tensor(0.0, dtype: all.S.dtype, device: all.S.device);
+            var vv = Gram(Rows(all.Activations), all.Activations, layers.W2, layers.B2);
+            if (layers.Layer2)
+                block.add_((Rows(flatHessians).mm(flatHessians.t()) * vv.square()).sum());
+            if (layers.Layer1)
+            {
+                var uu = Gram(Rows(all.X), all.X, layers.W1, layers.B1);
+                block.add_((Rows(m!).mm(m!.t()) * uu.square()).sum());
+                if (layers.Layer2)
+                {
+                    var bb = Rows(af!).mm(af!.t()) * vv;
+                    if (layers.W2)
+                    {
+                        bb.add_(Rows(z!).mm(gs!.t())).add_(Rows(gs!).mm(z!.t()));
+                        bb.add_(Rows(all.OutputGradients).mm(all.OutputGradients.t()) * Rows(all.S).mm(all.S.t()));
+                    }
+                    block.add_(2 * (bb * uu).sum());
+                }
+            }
+            total += block.to(ScalarType.Float64).item<double>();
+        }
+        return total;
     }
 
     /// <summary>‖H‖²_F = Σ_ij tr(H_iH_j), over blocks of sample pairs I ≤ J (off-diagonal blocks count twice).</summary>

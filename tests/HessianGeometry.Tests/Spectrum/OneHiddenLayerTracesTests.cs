@@ -26,6 +26,11 @@ public sealed class OneHiddenLayerTracesTests
         AssertRelativelyClose(traceOfSquare, traces.TraceOfSquare, "tr(H²)");
         Assert.Equal(op.Dimension, traces.Dimension);
         Assert.Equal(op.SampleCount, traces.Samples);
+        // The same traces through the c×c matrices K_ij, the route for features too large to hold (forced here).
+        var throughPairs = OneHiddenLayerTraces.TryCompute(op.Risk, CancellationToken.None, featureElements: 0, out reason);
+        Assert.True(throughPairs is not null, reason);
+        AssertRelativelyClose(trace, throughPairs!.Trace, "tr(H), pair route");
+        AssertRelativelyClose(traceOfSquare, throughPairs.TraceOfSquare, "tr(H²), pair route");
         using var diagonal = ExactHessianDiagonal.TryCompute(op.Risk, CancellationToken.None, out _)!;
         AssertRelativelyClose(trace, diagonal.sum().item<double>(), "sum of the exact diagonal");
     }
@@ -102,10 +107,11 @@ public sealed class OneHiddenLayerTracesTests
     public void ManySamples_SeveralPairBlocks_EqualDenseTraces()
     {
         using var scope = NewDisposeScope();
-        // 600 samples are more than one block of sample pairs for this width, so off-diagonal blocks (counted twice) run.
-        var (x, y) = TinyModels.Blobs(600, 3, 3, seed: 70);
+        // 2,100 samples are more than one block of sample pairs for this width on the K_ij route, so off-diagonal blocks
+        // (counted twice) run there, and more than one block of Gram rows (2²² elements / n) on the Gram route.
+        var (x, y) = TinyModels.Blobs(2100, 3, 3, seed: 70);
         var model = TinyModels.Mlp([3, 5, 3], "tanh", seed: 71);
-        AssertTracesMatchDense(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, 128));
+        AssertTracesMatchDense(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y, 500));
     }
 
     [Fact]
