@@ -23,9 +23,11 @@ namespace HessianGeometry.Spectrum;
 /// reduces to c×c matrices through K_ij = W₂ diag(σ′(z_i) ⊙ σ′(z_j)) W₂ᵀ (docs/spectrum.md has the derivation).
 /// </para>
 /// <para>
-/// Cost O(n²(h c² + c³ + d)) multiply-adds and O(n(d + h + c²)) memory (plus blocks of pairs bounded at 2²² elements
-/// per intermediate), against O(n p² ) for a dense Hessian with p = h(d + c) + h + c. Because it is quadratic in n, the
-/// closed form wins for small and medium data sets; docs/spectrum.md has a measured ratio.
+/// Cost: quadratic in n. While the per-sample features fit (n(h² + 3ch + c²) ≤ 2²⁵ elements) the pair sums are Gram
+/// matrices, O(n²(h² + ch + d)) multiply-adds in large matrix products; otherwise blocks of pairs go through K_ij,
+/// O(n²(h c² + c³ + d)) and O(n(d + h + c²)) memory. A dense Hessian costs O(n h²(d + c)²) and p² memory, so the
+/// closed form is faster when n is below about (d + c)² and never needs the p² matrix; docs/spectrum.md and
+/// docs/benchmarks.md have the comparison.
 /// </para>
 /// <para>
 /// Piecewise-linear activations (ReLU): σ″ = 0 wherever it exists, which is how autograd differentiates ReLU, so the
