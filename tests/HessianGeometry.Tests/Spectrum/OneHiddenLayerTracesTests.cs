@@ -154,4 +154,21 @@ public sealed class OneHiddenLayerTracesTests
         Assert.Null(OneHiddenLayerTraces.TryCompute(op.Risk, CancellationToken.None, out var reason));
         Assert.Contains("Softplus", reason);
     }
+
+    [Fact]
+    public void RepeatedRuns_LeaveNoLiveTensorsBehind()
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = TinyModels.Blobs(30, 3, 3, seed: 78);
+        using var op = ExactHessianDiagonalTests.DoubleBackward(TinyModels.Mlp([3, 5, 3], "gelu", seed: 79), LossFunction.CrossEntropy, DataSource.FromTensors(x, y, 7));
+        OneHiddenLayerTraces.TryCompute(op.Risk, CancellationToken.None, out _);
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 3; i++)
+        {
+            OneHiddenLayerTraces.TryCompute(op.Risk, CancellationToken.None, out _);
+            OneHiddenLayerTraces.TryCompute(op.Risk, CancellationToken.None, featureElements: 0, out _);
+            ExactHessianDiagonal.TryCompute(op.Risk, CancellationToken.None, out _)!.Dispose();
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
 }
