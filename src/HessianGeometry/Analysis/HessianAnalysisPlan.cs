@@ -100,7 +100,8 @@ public sealed class HessianAnalysisPlan
                 report = dense is not null
                     ? ExactTraceSections(dense, op.Dimension, report)
                     : LayerDiagonalStage.SharesTraceProbes(o, false) ? report // estimated below from the same probes as the layers and diagonal
-                    : stages.Stage("trace", () => EstimatedTraces(op, traceOptions with { Seed = o.Seed }, report, cancellationToken));
+                    : stages.Stage("trace", () => ClosedFormTraceStage.TryRun(op, o.Curvature, traceOptions, report, log, cancellationToken)
+                        ?? EstimatedTraces(op, traceOptions with { Seed = o.Seed }, report, cancellationToken));
             }
             if (o.PerLayer is not null || o.Diagonal is not null)
             {

@@ -32,6 +32,7 @@ internal static class MinimumReportSchema1
             {
                 "exact" => "Exact",
                 "hutch++" => "HutchPlusPlus",
+                "exact-closed-form" => "ExactClosedForm",
                 _ => "Hutchinson",
             };
             traces["reachedTarget"] = true;

@@ -59,12 +59,13 @@ public sealed record TraceSection
         };
     }
 
-    /// <summary>The report name of a method: "exact", "hutchinson" or "hutch++" (the values docs/report-format.md lists).</summary>
+    /// <summary>The report name of a method: "exact", "hutchinson", "hutch++" or "exact-closed-form" (the values docs/report-format.md lists).</summary>
     public static string NameOf(TraceMethod method) => method switch
     {
         TraceMethod.Exact => "exact",
         TraceMethod.Hutchinson => "hutchinson",
         TraceMethod.HutchPlusPlus => "hutch++",
+        TraceMethod.ExactClosedForm => "exact-closed-form",
         _ => method.ToString(),
     };
 }

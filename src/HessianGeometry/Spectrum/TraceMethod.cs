@@ -11,4 +11,11 @@ public enum TraceMethod
 
     /// <summary>Exact traces of the materialised Hessian (<see cref="ExactTraces"/>); chosen automatically with the exact eigen-solver.</summary>
     Exact,
+
+    /// <summary>
+    /// Exact traces in closed form for a network with one hidden layer (<see cref="OneHiddenLayerTraces"/>), without
+    /// Hessian-vector products; chosen automatically when <see cref="TraceOptions.ClosedForm"/> is on and the model
+    /// qualifies. Requested as a method, it is an error when the model does not qualify.
+    /// </summary>
+    ExactClosedForm,
 }

@@ -19,6 +19,14 @@ public sealed record TraceOptions
     /// </summary>
     public TraceMethod Method { get; init; } = TraceMethod.Hutchinson;
 
+    /// <summary>
+    /// When true (default), the analysis API replaces the estimator by the exact closed form of
+    /// <see cref="OneHiddenLayerTraces"/> whenever it applies (one hidden layer, cross-entropy or MSE, the Hessian as the
+    /// curvature): exact tr(H), tr(H²) and Wolkowicz–Styan bounds without Hessian-vector products. False keeps the
+    /// estimator, e.g. to study it. Ignored with the exact eigen-solver, whose traces are exact anyway.
+    /// </summary>
+    public bool ClosedForm { get; init; } = true;
+
     /// <summary>Target SE/|estimate| (default 0.01). 0 disables the target: exactly <see cref="MaxProbes"/> probes are used.</summary>
     public double RelativeStandardError { get; init; } = 0.01;
 

@@ -40,6 +40,10 @@ public sealed class CommandTests : IDisposable
         Assert.Equal(3, doc.RootElement.GetProperty("eigenvalues").GetArrayLength());
         Assert.Equal("random-baseline", doc.RootElement.GetProperty("epsilon").GetProperty("method").GetString());
         Assert.Equal(16, doc.RootElement.GetProperty("settings").GetProperty("batchSize").GetInt32());
+        // A one-hidden-layer MLP gets exact traces in closed form, and the Markdown report says so.
+        Assert.Equal("exact-closed-form", doc.RootElement.GetProperty("traceMethod").GetString());
+        Assert.False(doc.RootElement.GetProperty("wolkowiczStyan").GetProperty("fromEstimates").GetBoolean());
+        Assert.Contains("exact-closed-form", File.ReadAllText(Path.Combine(outDir, "report.md")));
     }
 
     public static TheoryData<string, string[]> BadArguments => new()
