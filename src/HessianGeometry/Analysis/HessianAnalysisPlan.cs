@@ -205,7 +205,8 @@ public sealed class HessianAnalysisPlan
         {
             // With the exact Hessian the count runs over all p eigenvectors, as the paper defines G.
             using var all = dense.EigenvectorsDescending();
-            using var full = AlignmentAnalyzer.Compute(op.Risk, inputs, all, o.Alignment, CancellationToken.None);
+            // All p columns: one blocked GEMM of the explicit n×p gradient matrix with V (AlignmentMatrix), not p contractions per layer.
+            using var full = AlignmentMatrix.Compute(op.Risk, inputs, all, o.Alignment);
             complexity = BoundaryComplexityMeasure.Compute(full, op.Dimension, eigenvectorsAreComplete: true, epsilon);
         }
         else

@@ -142,6 +142,10 @@ public sealed class CompleteComplexityPinTests(ITestOutputHelper output)
 
         using var alignment = AlignmentAnalyzer.Compute(op.Risk, problem.X, vectors);
         var measured = BoundaryComplexityMeasure.Compute(alignment, op.Dimension, eigenvectorsAreComplete: true, EpsilonBaseline.FromValue(epsilon));
+        using var gemm = AlignmentMatrix.Compute(op.Risk, problem.X, vectors, columnBlock: 100);
+        var viaGemm = BoundaryComplexityMeasure.Compute(gemm, op.Dimension, eigenvectorsAreComplete: true, EpsilonBaseline.FromValue(epsilon));
+        Assert.Equal(Above(mean, epsilon), viaGemm.EncodingIndicesMean);
+        Assert.Equal(Above(max, epsilon), viaGemm.EncodingIndicesMax);
         output.WriteLine($"ε = {epsilon}: loop {Above(mean, epsilon).Length} / {Above(max, epsilon).Length}, measure {measured.EncodingCountMean} / {measured.EncodingCountMax}");
         Assert.Equal(Above(mean, epsilon), measured.EncodingIndicesMean);
         Assert.Equal(Above(max, epsilon), measured.EncodingIndicesMax);
