@@ -83,7 +83,7 @@ public static class AlignmentMatrix
     /// </summary>
     /// <param name="risk">The empirical risk of the Hessian whose eigenvectors these are; its analysis dtype is used throughout.</param>
     /// <param name="inputs">The inputs x_j, shape [n, ...].</param>
-    /// <param name="eigenvectors">V, shape [p, k]; each block of columns is validated and converted to the analysis dtype on its own.</param>
+    /// <param name="eigenvectors">V, shape [p, k], floating point; each block of columns is validated and, if its dtype differs, converted to the analysis dtype on its own.</param>
     /// <param name="options">Label choice, batch size and the Linear fast path.</param>
     /// <param name="columnBlock">Eigenvectors per GEMM block (memory: p·block numbers plus n·block).</param>
     /// <param name="cancellationToken">Checked once per batch of inputs and once per block of eigenvectors.</param>
@@ -96,6 +96,8 @@ public static class AlignmentMatrix
         Guard.Valid(eigenvectors, nameof(eigenvectors));
         if (eigenvectors.dim() != 2 || eigenvectors.shape[0] != risk.Dimension || eigenvectors.shape[1] < 1)
             throw new ArgumentException($"eigenvectors must have shape [{risk.Dimension}, k] (one column per eigenvector, p = {risk.Dimension} parameters) but has shape {Guard.Shape(eigenvectors)}.", nameof(eigenvectors));
+        if (!eigenvectors.is_floating_point())
+            throw new ArgumentException($"eigenvectors has dtype {eigenvectors.dtype}; pass floating-point eigenvectors (the solvers return Float64).", nameof(eigenvectors));
         using var scope = NewDisposeScope();
         var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
         var labels = options.UseTrueLabels ? AlignmentAnalyzer.TrueLabels(risk, x) : null;
@@ -116,9 +118,18 @@ public static class AlignmentMatrix
             cancellationToken.ThrowIfCancellationRequested();
             using var blockScope = NewDisposeScope();
             var width = Math.Min(columnBlock, k - start);
-            var v = ReinforcingLoss.PrepareDirections(risk, eigenvectors.narrow(1, start, width), nameof(eigenvectors));
+            // The block is used as a strided view (no contiguous copy) and checked through its column norms, which are
+            // non-finite exactly when a column holds NaN or Inf: a separate isfinite pass or copy of V costs more than the GEMM.
+            var v = eigenvectors.narrow(1, start, width).detach();
+            if (v.dtype != risk.DType)
+                v = v.to(risk.DType);
+            if (!Guard.SameDevice(v.device, risk.Device))
+                v = v.to(risk.Device);
             var columnNorms = v.to(ScalarType.Float64).norm(0, keepdim: false);
-            if (!(columnNorms.min().item<double>() > 0))
+            var smallest = columnNorms.min().item<double>();
+            if (!double.IsFinite(columnNorms.sum().item<double>()))
+                throw new ArithmeticException("eigenvectors contains NaN or Inf. Pass finite directions.");
+            if (!(smallest > 0))
                 throw new ArgumentException("An eigenvector column is zero, so its alignment (a cosine) is undefined. Pass non-zero eigenvectors.", nameof(eigenvectors));
             var products = gradients.mm(v).to(ScalarType.Float64);
             // |cos| ≤ 1 holds exactly; the clamp only removes rounding above 1.

@@ -151,5 +151,9 @@ public sealed class AlignmentMatrixTests
         var zeroColumn = cat([ones(op.Dimension, 1, dtype: ScalarType.Float64), zeros(op.Dimension, 1, dtype: ScalarType.Float64)], 1);
         Assert.Contains("column is zero", Assert.Throws<ArgumentException>(() => AlignmentMatrix.Compute(op.Risk, x, zeroColumn)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => AlignmentMatrix.Compute(op.Risk, x, ones(op.Dimension, 1, dtype: ScalarType.Float64), columnBlock: 0));
+        var withNaN = ones(op.Dimension, 3, dtype: ScalarType.Float64);
+        withNaN[5, 2] = double.NaN;
+        Assert.Contains("NaN or Inf", Assert.Throws<ArithmeticException>(() => AlignmentMatrix.Compute(op.Risk, x, withNaN, columnBlock: 2)).Message);
+        Assert.Contains("floating-point", Assert.Throws<ArgumentException>(() => AlignmentMatrix.Compute(op.Risk, x, ones(op.Dimension, 1, dtype: ScalarType.Int64))).Message);
     }
 }
