@@ -224,8 +224,11 @@ public sealed class HessianAnalysisPlan
         if (dense is not null)
         {
             // With the exact Hessian the count runs over all p eigenvectors, as the paper defines G.
-            using var all = dense.EigenvectorsDescending();
-            using var full = AlignmentAnalyzer.Compute(op.Risk, inputs, all, o.Alignment, CancellationToken.None);
+            // All p columns: one blocked GEMM of the explicit n×p gradient matrix with V (AlignmentMatrix). V is read as stored
+            // (ascending, no sign convention): the count reads only |A|, so reversing the statistics gives the descending order
+            // without a p×p copy.
+            using var ascending = AlignmentMatrix.Compute(op.Risk, inputs, dense.Eigenvectors, o.Alignment);
+            var full = ascending with { MeanAbsAlignment = [.. ascending.MeanAbsAlignment.Reverse()], MaxAbsAlignment = [.. ascending.MaxAbsAlignment.Reverse()] };
             complexity = BoundaryComplexityMeasure.Compute(full, op.Dimension, eigenvectorsAreComplete: true, epsilon);
         }
         else

@@ -59,7 +59,7 @@ public static class AlignmentAnalyzer
     }
 
     /// <summary>The operator's in-memory targets, provided the inputs are exactly its data inputs.</summary>
-    private static Tensor TrueLabels(EmpiricalRisk risk, Tensor inputs)
+    internal static Tensor TrueLabels(EmpiricalRisk risk, Tensor inputs)
     {
         var data = risk.Data;
         if (data.Inputs is null || data.Targets is null)

@@ -63,6 +63,66 @@ internal sealed class LinearChain
     public BatchQuantities? Run(EmpiricalRisk risk, Tensor inputs, Tensor? labels, bool wantNorms, Tensor? directions)
     {
         var b = inputs.shape[0];
+        if (Capture(risk, inputs, labels) is not { } pass)
+            return null;
+        var (layerInputs, deltas, classes, gaps) = pass;
+        Tensor? squaredNorms = wantNorms ? zeros(b, dtype: risk.DType, device: risk.Device) : null;
+        Tensor? products = directions is null ? null : zeros(b, directions.shape[1], dtype: risk.DType, device: risk.Device);
+        for (var s = 0; s < slots.Length; s++)
+        {
+            if (deltas[s] is null || deltas[s].IsInvalid)
+                continue;
+            var slot = slots[s];
+            var delta = deltas[s];
+            var a = layerInputs[s];
+            if (squaredNorms is not null)
+            {
+                var deltaSq = delta.square().sum(dim: 1);
+                if (slot.WeightOffset is not null)
+                    squaredNorms.add_(deltaSq * a.square().sum(dim: 1));
+                if (slot.BiasOffset is not null)
+                    squaredNorms.add_(deltaSq);
+            }
+            if (products is not null)
+                products.add_(slot.Directional(delta, a, directions!));
+        }
+        return new BatchQuantities(squaredNorms?.sqrt(), products, classes, gaps);
+    }
+
+    /// <summary>
+    /// The explicit per-sample reinforcing gradients of a batch, G[j] = g(x_j) in the flat parameter order, shape
+    /// [b, p] in the analysis dtype: the weight block of each Linear layer is δ_j ⊗ a_j (row-major [out, in]), the bias
+    /// block δ_j. One forward and one backward; null when a runtime condition fails (see <see cref="Run"/>).
+    /// </summary>
+    public (Tensor Gradients, Tensor Classes, Tensor Gaps)? Gradients(EmpiricalRisk risk, Tensor inputs, Tensor? labels)
+    {
+        var b = inputs.shape[0];
+        if (Capture(risk, inputs, labels) is not { } pass)
+            return null;
+        var (layerInputs, deltas, classes, gaps) = pass;
+        var gradients = zeros(b, risk.Dimension, dtype: risk.DType, device: risk.Device);
+        for (var s = 0; s < slots.Length; s++)
+        {
+            if (deltas[s] is null || deltas[s].IsInvalid)
+                continue;
+            var slot = slots[s];
+            var delta = deltas[s];
+            if (slot.WeightOffset is { } w)
+                gradients.narrow(1, w, slot.Out * slot.In).copy_((delta.unsqueeze(2) * layerInputs[s].unsqueeze(1)).reshape(b, slot.Out * slot.In));
+            if (slot.BiasOffset is { } o)
+                gradients.narrow(1, o, slot.Out).copy_(delta);
+        }
+        return (gradients, classes, gaps);
+    }
+
+    /// <summary>
+    /// One forward pass with hooks on the selected Linear layers and one backward of Σ_j ℓ_j to their outputs: the
+    /// layer inputs a (detached), the output gradients δ (null where a layer does not reach the loss), ŷ and the gaps.
+    /// Null when a Linear layer did not see a [b, in] input exactly once.
+    /// </summary>
+    private (Tensor[] Inputs, IList<Tensor> Deltas, Tensor Classes, Tensor Gaps)? Capture(EmpiricalRisk risk, Tensor inputs, Tensor? labels)
+    {
+        var b = inputs.shape[0];
         var captured = new List<(Tensor Input, Tensor Output)>[slots.Length];
         var removers = new List<nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>.HookRemover>();
         Tensor output;
@@ -96,28 +156,7 @@ internal sealed class LinearChain
         var losses = ReinforcingLoss.PerSample(risk, output, ReinforcingLoss.Targets(output, labels));
         var outputs = captured.Select(c => c[0].Output).ToList();
         var deltas = torch.autograd.grad([losses.sum()], outputs, allow_unused: true);
-
-        Tensor? squaredNorms = wantNorms ? zeros(b, dtype: risk.DType, device: risk.Device) : null;
-        Tensor? products = directions is null ? null : zeros(b, directions.shape[1], dtype: risk.DType, device: risk.Device);
-        for (var s = 0; s < slots.Length; s++)
-        {
-            if (deltas[s] is null || deltas[s].IsInvalid)
-                continue;
-            var slot = slots[s];
-            var delta = deltas[s];
-            var a = captured[s][0].Input.detach();
-            if (squaredNorms is not null)
-            {
-                var deltaSq = delta.square().sum(dim: 1);
-                if (slot.WeightOffset is not null)
-                    squaredNorms.add_(deltaSq * a.square().sum(dim: 1));
-                if (slot.BiasOffset is not null)
-                    squaredNorms.add_(deltaSq);
-            }
-            if (products is not null)
-                products.add_(slot.Directional(delta, a, directions!));
-        }
-        return new BatchQuantities(squaredNorms?.sqrt(), products, classes, gaps);
+        return (captured.Select(c => c[0].Input.detach()).ToArray(), deltas, classes, gaps);
     }
 
     /// <summary>Modules whose output row j depends only on input row j and that hold no parameters.</summary>
