@@ -2,7 +2,8 @@
 // a 2-100-100-3 ReLU MLP (p = 10,703) on 150 three-Gaussian points, trained first on random labels and then, from
 // there, on the true labels. Measures with the exact Hessian (all p eigenvectors): G, its well-defined part, the
 // degenerate eigenvalue clusters with their spread over random bases, and the saturated inputs.
-// Run: dotnet run -c Release --project examples/DegenerateComplexity [cacheFolder]
+// Run: dotnet run -c Release --project examples/DegenerateComplexity [cacheFolder [hiddenWidth [epochsPerPhase]]]
+// (defaults: no cache, width 100, 4000 full-batch Adam epochs per phase)
 // The exact eigendecomposition takes minutes; with a cache folder the trained model and the decomposition are stored
 // there on the first run and read back on later ones.
 using System.Diagnostics;
@@ -14,7 +15,9 @@ using HessianGeometry.Operators;
 using TorchSharp;
 using static TorchSharp.torch;
 
-var cache = args.Length > 0 ? args[0] : null;
+var cache = args.Length > 0 && args[0] != "-" ? args[0] : null;
+var width = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100;
+var epochs = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4000;
 var clock = Stopwatch.StartNew();
 
 // Data: the paper's three Gaussians, 50 points per class.
@@ -26,7 +29,7 @@ var x = (means.index_select(0, y) + deviations.index_select(0, y) * randn(150, 2
 var randomLabels = randint(0, 3, [150], dtype: ScalarType.Int64, generator: generator);
 
 torch.manual_seed(0);
-var model = MlpSpec.Parse("mlp:2-100-100-3:relu").Build();
+var model = MlpSpec.Parse($"mlp:2-{width}-{width}-3:relu").Build();
 var parameters = model.parameters().ToArray();
 var modelFile = cache is null ? null : Path.Combine(cache, "model.bin");
 if (modelFile is not null && File.Exists(modelFile))
@@ -43,8 +46,8 @@ if (modelFile is not null && File.Exists(modelFile))
 }
 else
 {
-    Train(model, x, randomLabels, epochs: 4000, "random labels");
-    Train(model, x, y, epochs: 4000, "true labels");
+    Train(model, x, randomLabels, epochs, "random labels");
+    Train(model, x, y, epochs, "true labels");
     if (modelFile is not null)
         WriteDoubles(modelFile, parameters.SelectMany(p => p.detach().to(ScalarType.Float64).cpu().data<double>().ToArray()).ToArray());
 }
