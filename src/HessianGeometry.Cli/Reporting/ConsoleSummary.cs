@@ -45,6 +45,10 @@ public static class ConsoleSummary
         {
             var bound = r.Complexity is { IsLowerBound: true } ? " (lower bounds)" : string.Empty;
             Row(table, "complexity G (mean / max)", $"{Format(r.ComplexityMean)} / {Format(r.ComplexityMax)}{bound}");
+            if (ComplexityDependenceText.Basis(r.Complexity) is { } basis)
+                Row(table, "G counts (mean / max)", basis);
+            if (ComplexityDependenceText.Saturation(r.Complexity) is { } saturation)
+                Row(table, "saturated inputs", saturation);
         }
         if (r.Margin is not null)
             Row(table, "margin", Format(r.Margin));

@@ -232,6 +232,7 @@ public static class MarkdownReport
         if (c is { IsLowerBound: true })
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"**G is a lower bound**: only the top k = {c.EigenvectorsConsidered} of p = {Format(r.Parameters)} eigenvectors were examined, so aligned eigenvectors beyond them are not counted.").AppendLine();
+        ComplexityDependenceText.Markdown(md, c);
     }
 
     private static void Margin(StringBuilder md, MinimumReport r)

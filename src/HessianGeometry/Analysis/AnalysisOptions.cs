@@ -126,6 +126,8 @@ public sealed record AnalysisOptions
             Guard.Positive(complexity.RandomDirections, "randomDirections", "Use at least 1 random direction (the paper uses 5).");
             if (complexity.Epsilon is { } e && (!(e > 0) || e >= 1))
                 throw new ArgumentOutOfRangeException(nameof(Complexity), e, $"An explicit ε must lie in (0, 1) (it is a threshold on |cos|) but was {e}.");
+            Guard.NotNull(complexity.Degeneracy, "ComplexityOptions.Degeneracy");
+            Geometry.EigenvalueClustering.Check(complexity.Degeneracy);
         }
         if ((Complexity is not null || Margin is not null) && Alignment is null)
             throw new InvalidOperationException("Boundary complexity and margin are computed from the alignment: set AnalysisOptions.Alignment (WithBoundaryComplexity and WithMargin turn it on).");

@@ -8,4 +8,10 @@ public sealed record ComplexityOptions
 
     /// <summary>Random Gaussian directions of the ε baseline (default <see cref="AnalysisDefaults.EpsilonDirections"/>; unused with an explicit ε).</summary>
     public int RandomDirections { get; init; } = AnalysisDefaults.EpsilonDirections;
+
+    /// <summary>
+    /// How degenerate eigenvalue clusters are found and how many random bases of them are drawn (the seed is the
+    /// analysis seed; a null machine epsilon follows the analysis precision).
+    /// </summary>
+    public Geometry.DegeneracyOptions Degeneracy { get; init; } = new();
 }

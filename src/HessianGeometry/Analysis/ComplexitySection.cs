@@ -32,6 +32,15 @@ public sealed record ComplexitySection
     /// <summary>The threshold ε and how it was chosen.</summary>
     public EpsilonReport? Epsilon { get; init; }
 
+    /// <summary>
+    /// The count split into its well-defined part (eigenvectors of numerically distinct eigenvalues) and the degenerate
+    /// clusters, with the count's spread over random bases of them and <c>basisDependent</c>; null in reports without it.
+    /// </summary>
+    public ComplexityDegeneracy? Degeneracy { get; init; }
+
+    /// <summary>Inputs a float32 / naive float64 pipeline cannot resolve, and G without them; null in reports without it.</summary>
+    public SaturationSection? Saturation { get; init; }
+
     /// <summary>The section for a complexity measurement.</summary>
     public static ComplexitySection From(BoundaryComplexity complexity)
     {

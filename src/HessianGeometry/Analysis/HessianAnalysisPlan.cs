@@ -230,12 +230,19 @@ public sealed class HessianAnalysisPlan
             using var ascending = AlignmentMatrix.Compute(op.Risk, inputs, dense.Eigenvectors, o.Alignment);
             var full = ascending with { MeanAbsAlignment = [.. ascending.MeanAbsAlignment.Reverse()], MaxAbsAlignment = [.. ascending.MaxAbsAlignment.Reverse()] };
             complexity = BoundaryComplexityMeasure.Compute(full, op.Dimension, eigenvectorsAreComplete: true, epsilon);
+            return report with
+            {
+                Complexity = ComplexityDependence.Add(op, o, c, inputs, full, dense.Eigenvalues.Reverse().ToArray(), dense.ResidualNorms.Reverse().ToArray(),
+                    null, epsilon, ComplexitySection.From(complexity), CancellationToken.None),
+            };
         }
-        else
+        complexity = BoundaryComplexityMeasure.Compute(alignment, op.Dimension, eigenvectorsAreComplete: false, epsilon);
+        var top = report.TopEigenpairs!;
+        return report with
         {
-            complexity = BoundaryComplexityMeasure.Compute(alignment, op.Dimension, eigenvectorsAreComplete: false, epsilon);
-        }
-        return report with { Complexity = ComplexitySection.From(complexity) };
+            Complexity = ComplexityDependence.Add(op, o, c, inputs, alignment, top.Eigenvalues, top.ResidualNorms, SpectrumEnd.LargestAlgebraic, epsilon,
+                ComplexitySection.From(complexity), CancellationToken.None),
+        };
     }
 
     private static MinimumReport Margin(CurvatureOperator op, Tensor inputs, AlignmentResult alignment, Tensor topVectors, MarginOptions options, MinimumReport report, CancellationToken ct)
