@@ -428,7 +428,7 @@ public static class ReportPlots
     private static readonly string[] SansFonts = ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans"];
 
     /// <summary>A plot in a sans-serif font that has the Greek and sub/superscript glyphs the labels use, where one is installed.</summary>
-    private static Plot NewPlot()
+    internal static Plot NewPlot()
     {
         var plot = new Plot();
         var font = SansFonts.FirstOrDefault(name => ScottPlot.Fonts.GetTypeface(name, bold: false, italic: false) is { } face && face.FamilyName == name);

@@ -55,7 +55,7 @@ internal static class DemoCommand
             .Build();
         var report = AnalysisProgressDisplay.Run(plan, ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
-        var files = ReportWriter.Write(report, outDir, model, data.X, data.Y);
+        var files = ReportWriter.Write(report, outDir, model, data.X, data.Y).Concat(DemoFiles.Write(outDir, model, data));
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))} in {clock.Elapsed.TotalSeconds:F1} s.");
         return ExitCodes.Success;
     }
