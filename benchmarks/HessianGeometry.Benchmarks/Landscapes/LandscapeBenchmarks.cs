@@ -33,6 +33,14 @@ public class LandscapeBenchmarks
         CaseMetrics.Once(this, "validate", Validate);
         CaseMetrics.Once(this, "interleaved", () => CaseMetrics.Record(this, nameof(GridPoint), InterleavedRatio.Column,
             InterleavedRatio.Measure(() => risk.Loss(), () => Grid(), perInvoke: Steps)));
+        CaseMetrics.Once(this, "calibration", () =>
+        {
+            // Diagnostics for the interleaved ratio: 25 plain loss evaluations, and 25 (parameter write + loss evaluation).
+            Console.WriteLine($"// LandscapeBenchmarks: 25 × loss / 25 vs loss = {InterleavedRatio.Measure(() => risk.Loss(), () => Repeat(() => risk.Loss()), perInvoke: Steps)}");
+            using var scope = NewDisposeScope();
+            var theta = risk.AnalysisParameters.GetValues();
+            Console.WriteLine($"// LandscapeBenchmarks: 25 × (write θ + loss) / 25 vs loss = {InterleavedRatio.Measure(() => risk.Loss(), () => Repeat(() => { risk.AnalysisParameters.SetValues(theta); risk.Loss(); }), perInvoke: Steps)}");
+        });
         CaseMetrics.Once(this, "fixed cost", () => Console.WriteLine(
             $"// LandscapeBenchmarks: snapshot + restore of the model / one loss evaluation = {InterleavedRatio.Measure(() => risk.Loss(), () => new ModelStateSnapshot(model).Dispose())}"));
     }
@@ -43,6 +51,12 @@ public class LandscapeBenchmarks
         var result = Grid();
         if (result.CenterLoss != risk.Loss())
             throw new InvalidOperationException($"The landscape's centre loss {result.CenterLoss:R} differs from L(θ*) = {risk.Loss():R}; refusing to time it.");
+    }
+
+    private static void Repeat(Action action)
+    {
+        for (var i = 0; i < Steps; i++)
+            action();
     }
 
     private LandscapeResult Grid() => LossLandscape.Evaluate(risk, directions, new LandscapeGridOptions { Steps = Steps, Span = 0.5 });
