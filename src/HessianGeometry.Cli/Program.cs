@@ -26,6 +26,7 @@ internal static class Program
         root.Subcommands.Add(datasets);
         root.Subcommands.Add(Commands.DemoCommand.Create());
         root.Subcommands.Add(Commands.AnalyzeCommand.Create());
+        root.Subcommands.Add(Commands.LandscapeCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))

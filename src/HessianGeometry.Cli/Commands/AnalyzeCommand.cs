@@ -81,8 +81,8 @@ internal static class AnalyzeCommand
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
-        var target = ParseDevice(a.Device);
-        var precision = ParsePrecision(a.Precision);
+        var target = CommandOptions.ParseDevice(a.Device);
+        var precision = CommandOptions.ParsePrecision(a.Precision);
         var lossFunction = LossFunction.Parse(a.Loss);
         var curvature = CurvatureOperators.Parse(a.Curvature);
         if (a.FisherSamples < 1)
@@ -92,14 +92,10 @@ internal static class AnalyzeCommand
             : throw new ArgumentException($"--epsilon must be 'auto' or a number in (0, 1) but was '{a.Epsilon}'.");
 
         using var scope = NewDisposeScope();
-        var data = AnalysisData.Load(a.Data, a.XKey, a.YKey, lossFunction, target);
-        using var loaded = ModelLoader.Load(a.Model, a.Arch, target);
-        var net = loaded.Module;
-        if (loaded.Spec is { } spec && (data.X.dim() != 2 || data.X.shape[1] != spec.InputSize))
-            throw new ArgumentException($"'{a.XKey}' has shape [{string.Join(", ", data.X.shape)}] but the architecture {spec} expects [n, {spec.InputSize}].");
-        var x = data.X.to(loaded.DType);
-        CheckModelRuns(net, x, a.Model, a.XKey);
-        var notes = loaded.Notes.Concat(data.Notes).ToList();
+        using var data = ModelAndData.Load(a.Model, a.Arch, a.Data, a.XKey, a.YKey, lossFunction, target);
+        var net = data.Model.Module;
+        var x = data.X;
+        var notes = data.Notes.ToList();
         foreach (var note in notes)
             AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
 
@@ -132,57 +128,5 @@ internal static class AnalyzeCommand
         var files = ReportWriter.Write(report, a.Out, net, x, data.Y, notes);
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))}.");
         return ExitCodes.Success;
-    }
-
-    /// <summary>
-    /// One forward pass on the first sample, without gradients: a TorchScript model fed inputs of the wrong shape fails
-    /// here with libtorch's message, reported as bad input (exit 2) instead of a failed analysis.
-    /// </summary>
-    private static void CheckModelRuns(nn.Module<Tensor, Tensor> net, Tensor x, string modelPath, string xKey)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        // The analysis runs convolutions with oneDNN and NNPACK off (see ConvolutionBackendScope); so does this pass.
-        using var backends = ConvolutionBackendScope.Enter();
-        try
-        {
-            net.call(x.narrow(0, 0, 1));
-        }
-        catch (System.Runtime.InteropServices.ExternalException ex)
-        {
-            throw new ArgumentException(
-                $"The model '{modelPath}' cannot run on '{xKey}' (one sample of shape [{string.Join(", ", x.shape.Skip(1).Prepend(1L))}], {x.dtype}): " +
-                $"{NativeReason(ex.Message)} Pass the inputs the model was exported for, with samples along the first axis.", ex);
-        }
-    }
-
-    /// <summary>The line of a libtorch message that says what failed (a TorchScript message starts with a generic line and a traceback).</summary>
-    private static string NativeReason(string message)
-    {
-        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var reason = lines.LastOrDefault(l => l.Contains("Error:", StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? "libtorch gave no reason";
-        return reason.EndsWith('.') ? reason : reason + ".";
-    }
-
-    private static AnalysisPrecision ParsePrecision(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "float64" or "double" => AnalysisPrecision.Float64,
-        "float32" or "float" => AnalysisPrecision.Float32,
-        _ => throw new ArgumentException($"--precision must be float64 or float32 but was '{name}'."),
-    };
-
-    private static Device ParseDevice(string name)
-    {
-        switch (name.Trim().ToLowerInvariant())
-        {
-            case "cpu":
-                return CPU;
-            case "cuda":
-                if (!cuda.is_available())
-                    throw new ArgumentException("--device cuda was requested but TorchSharp sees no CUDA device. Install a CUDA backend (TorchSharp-cuda-*) or use --device cpu.");
-                return CUDA;
-            default:
-                throw new ArgumentException($"--device must be cpu or cuda but was '{name}'.");
-        }
     }
 }

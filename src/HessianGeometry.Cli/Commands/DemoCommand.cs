@@ -58,7 +58,7 @@ internal static class DemoCommand
         AnsiConsole.Write(ConsoleSummary.Render(report));
         foreach (var line in DecompositionSummary.Lines(report))
             AnsiConsole.WriteLine(line);
-        var files = ReportWriter.Write(report, outDir, model, data.X, data.Y);
+        var files = ReportWriter.Write(report, outDir, model, data.X, data.Y).Concat(DemoFiles.Write(outDir, model, data));
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))} in {clock.Elapsed.TotalSeconds:F1} s.");
         return ExitCodes.Success;
     }

@@ -134,7 +134,9 @@ public sealed class ParameterSpace
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return cat(tensors.Select(t => t.detach().reshape(-1)).ToList(), 0).MoveToOuterDisposeScope();
+        var flat = cat(tensors.Select(t => t.detach().reshape(-1)).ToList(), 0);
+        // TorchSharp's cat returns its only input itself (here a view of the parameter), so one parameter needs a clone.
+        return (tensors.Length == 1 ? flat.clone() : flat).MoveToOuterDisposeScope();
     }
 
     /// <summary>Overwrites the parameters in place from a flat vector [p] (no autograd history is recorded).</summary>
