@@ -51,6 +51,9 @@ public sealed record AnalysisOptions
     /// <summary>Margin estimate from the top eigenvector (needs <see cref="Alignment"/>); null = not computed.</summary>
     public MarginOptions? Margin { get; init; }
 
+    /// <summary>Per-sample margins, their correlation with the alignment and the boundary curvature (needs <see cref="Alignment"/>); null = not computed.</summary>
+    public SampleMarginOptions? SampleMargins { get; init; }
+
     /// <summary>The dtype the analysis computes in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
     public AnalysisPrecision Precision { get; init; } = AnalysisDefaults.Precision;
 
@@ -107,6 +110,12 @@ public sealed record AnalysisOptions
             Guard.Positive(complexity.RandomDirections, "randomDirections", "Use at least 1 random direction (the paper uses 5).");
             if (complexity.Epsilon is { } e && (!(e > 0) || e >= 1))
                 throw new ArgumentOutOfRangeException(nameof(Complexity), e, $"An explicit ε must lie in (0, 1) (it is a threshold on |cos|) but was {e}.");
+        }
+        if (SampleMargins is not null)
+        {
+            SampleMarginEstimator.CheckOptions(SampleMargins);
+            if (Alignment is null)
+                throw new InvalidOperationException("Per-sample margins are correlated with the alignment: set AnalysisOptions.Alignment (WithSampleMargins turns it on).");
         }
         if ((Complexity is not null || Margin is not null) && Alignment is null)
             throw new InvalidOperationException("Boundary complexity and margin are computed from the alignment: set AnalysisOptions.Alignment (WithBoundaryComplexity and WithMargin turn it on).");

@@ -112,6 +112,8 @@ public sealed class HessianAnalysisPlan
                     report = stages.Stage("complexity", () => Complexity(op, o, complexityOptions, inputs, alignment, dense, report));
                 if (o.Margin is { } marginOptions)
                     report = stages.Stage("margin", () => Margin(op, inputs, alignment, topVectors, marginOptions with { Seed = o.Seed }, report, cancellationToken));
+                if (o.SampleMargins is { } sampleMarginOptions)
+                    report = stages.Stage("sample-margins", () => SampleMarginStage.Run(op.Risk, inputs, alignment, sampleMarginOptions with { Seed = o.Seed }, report, cancellationToken));
             }
         }
         finally
@@ -137,6 +139,7 @@ public sealed class HessianAnalysisPlan
         if (o.Alignment is not null) stages.Add("alignment");
         if (o.Complexity is not null) stages.Add("complexity");
         if (o.Margin is not null) stages.Add("margin");
+        if (o.SampleMargins is not null) stages.Add("sample-margins");
         return stages;
     }
 
