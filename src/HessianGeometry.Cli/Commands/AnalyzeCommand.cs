@@ -39,6 +39,10 @@ internal static class AnalyzeCommand
         var density = new Option<bool>("--density") { Description = "Spectral density (SLQ) and HESD type." };
         var alignment = new Option<bool>("--alignment") { Description = "Alignment with the top eigenvectors and boundary complexity." };
         var margin = new Option<bool>("--margin") { Description = "Margin estimate from the top eigenvector." };
+        var sampleMargins = new Option<bool>("--sample-margins")
+        {
+            Description = "Per-sample distances to the decision boundary (DeepFool + bisection), their Spearman correlation with the alignment, and the boundary curvature (turns on the alignment).",
+        };
         var epsilon = new Option<string>("--epsilon") { Description = "ε for the complexity count: auto (random baseline) or a value in (0, 1).", DefaultValueFactory = _ => "auto" };
         var batchSize = new Option<int?>("--batch-size") { Description = "Mini-batch size (default: one batch, cached graph)." };
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 0 };
@@ -47,7 +51,7 @@ internal static class AnalyzeCommand
         var threads = TorchThreads.CreateOption();
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, sampleMargins, epsilon, batchSize, seed, device, outDir, threads,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -55,13 +59,19 @@ internal static class AnalyzeCommand
             return Execute(new Arguments(
                 parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
                 parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(traceProbes), parse.GetValue(density), parse.GetValue(alignment),
-                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!), ct);
+                parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!)
+            {
+                SampleMargins = parse.GetValue(sampleMargins),
+            }, ct);
         })));
         return command;
     }
 
     private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
-        bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out);
+        bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out)
+    {
+        public bool SampleMargins { get; init; }
+    }
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
@@ -102,6 +112,7 @@ internal static class AnalyzeCommand
         if (a.Density) builder.WithSpectralDensity();
         if (a.Alignment) builder.WithAlignment().WithBoundaryComplexity(epsilon);
         if (a.Margin) builder.WithMargin();
+        if (a.SampleMargins) builder.WithSampleMargins();
         var report = AnalysisProgressDisplay.Run(builder.Build(), ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
         var files = ReportWriter.Write(report, a.Out, net, x, data.Y, notes);

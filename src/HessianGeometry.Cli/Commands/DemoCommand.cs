@@ -50,6 +50,7 @@ internal static class DemoCommand
             .WithAlignment()
             .WithBoundaryComplexity()
             .WithMargin()
+            .WithSampleMargins()
             .Seed(seed)
             .WithLabel($"demo {data.Name}")
             .Build();

@@ -357,7 +357,7 @@ public static class SampleMarginEstimator
         Guard.Positive(options.BatchSize, "SampleMarginOptions.BatchSize", "Pass e.g. 256.");
         Guard.Positive(options.DenseCurvatureMaxDimension, "SampleMarginOptions.DenseCurvatureMaxDimension", "Pass e.g. 1024.");
         Guard.InRange(options.LanczosSteps, 2, 1000, "SampleMarginOptions.LanczosSteps", "Pass e.g. 40.");
-        Guard.InRange(options.PieceSamples, 2, 10_000_000, "SampleMarginOptions.PieceSamples", "Pass e.g. 512.");
+        Guard.InRange(options.PieceSamples, 2, 10_000_000, "SampleMarginOptions.PieceSamples", "Pass e.g. 2048.");
         return options;
     }
 

@@ -45,9 +45,9 @@ public sealed record SampleMarginOptions
 
     /// <summary>
     /// Points sampled on each segment x₀ → boundary point to count the linear pieces of a piecewise-linear network
-    /// (default 512): pieces narrower than 1/512 of the segment can be missed.
+    /// (default 2048): pieces narrower than 1/2048 of the segment can be missed.
     /// </summary>
-    public int PieceSamples { get; init; } = 512;
+    public int PieceSamples { get; init; } = 2048;
 
     /// <summary>Also compute the curvature at every per-sample boundary point (dense path only; default true).</summary>
     public bool CurvatureAtSamples { get; init; } = true;
