@@ -31,6 +31,12 @@ public sealed record SampleMarginSection
     /// <summary>max_i |A_i(x)| per input over the top eigenvectors: the quantity correlated with the margins.</summary>
     public double[] MaxAbsAlignment { get; init; } = [];
 
+    /// <summary>
+    /// Spearman's ρ between the margins and |A_i(x)| for each top eigenvector i separately (the report's
+    /// <c>marginAlignmentCorrelation</c> uses the maximum over i).
+    /// </summary>
+    public double?[] CorrelationPerEigenvector { get; init; } = [];
+
     /// <summary>Boundary points per input, flattened (only for inputs of at most 16 dimensions, for plots); null otherwise.</summary>
     public double[][]? BoundaryPoints { get; init; }
 

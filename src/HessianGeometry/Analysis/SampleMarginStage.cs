@@ -49,6 +49,7 @@ internal static class SampleMarginStage
             MaxLogitGap = valid.Select(i => margins.LogitGaps[i]).DefaultIfEmpty(0).Max(),
             MaxIterations = margins.Iterations.DefaultIfEmpty(0).Max(),
             MaxAbsAlignment = alignment is null ? [] : SampleMargins.MaxAbsAlignmentPerInput(alignment),
+            CorrelationPerEigenvector = alignment is null ? [] : PerEigenvector(margins, alignment),
             BoundaryPoints = d <= PlottedDimension ? margins.BoundaryPoints : null,
             CurvatureMethod = perSample.Method,
             CurvatureNote = perSample.AllLinear && valid.Length > 0
@@ -70,6 +71,15 @@ internal static class SampleMarginStage
             SampleMarginDetails = section,
             BoundaryCurvature = AtOnePoint(risk, x, margins, valid, report.MarginDetails, rowShape, options, ct),
         };
+    }
+
+    private static double?[] PerEigenvector(SampleMargins margins, AlignmentResult alignment)
+    {
+        using var scope = NewDisposeScope();
+        var absolute = alignment.Alignment.to(ScalarType.Float64).abs().cpu();
+        return Enumerable.Range(0, alignment.EigenvectorCount)
+            .Select(i => SpearmanCorrelation.Compute(margins.Distances, absolute.select(1, i).contiguous().data<double>().ToArray()))
+            .ToArray();
     }
 
     private sealed record PerSampleResult(string Method, string? Note, double?[]? Mean, double?[]? MaxAbs, bool AllLinear);

@@ -36,6 +36,9 @@ public sealed class SampleMarginAnalysisTests
         var margins = report.SampleMargins.Select(m => m ?? double.NaN).ToArray();
         Assert.Equal(SpearmanCorrelation.Compute(margins, maxAbs), report.MarginAlignmentCorrelation);
         Assert.NotNull(report.MarginAlignmentCorrelation);
+        Assert.Equal(3, details.CorrelationPerEigenvector.Length);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(SpearmanCorrelation.Compute(margins, report.Alignment!.Select(row => Math.Abs(row[i])).ToArray()), details.CorrelationPerEigenvector[i]);
 
         var curvature = report.BoundaryCurvature!;
         Assert.Equal("sampleBoundaryPoint", curvature.At);
