@@ -109,6 +109,49 @@ public sealed class BoundaryCurvatureEstimatorTests
     }
 
     [Fact]
+    public void Float32Analysis_GivesOneOverTheRadiusToFloat32Accuracy()
+    {
+        using var scope = NewDisposeScope();
+        var model = new SphereClassifier([0.3, -0.2, 0.1], 1.25);
+        model.to(ScalarType.Float32);
+        var x = tensor(new float[] { 0.5f, 0.1f, 0.0f, 0.0f, -0.5f, 0.4f }).view(2, 3);
+        using var risk = new EmpiricalRisk(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, zeros(2, dtype: ScalarType.Int64)));
+        Assert.Equal(ScalarType.Float32, risk.DType);
+
+        var margins = SampleMarginEstimator.Estimate(risk, x);
+        var points = tensor(margins.BoundaryPoints.SelectMany(p => p).ToArray()).view(2, 3).to(ScalarType.Float32);
+        var curvatures = BoundaryCurvatureEstimator.Compute(risk, points, [0, 0], [1, 1]);
+
+        Assert.All(curvatures, c => Assert.All(c.Principal, kappa => Assert.True(Math.Abs(kappa - 0.8) <= 1e-4, $"κ = {kappa}")));
+    }
+
+    [Fact]
+    public void RepeatedRuns_LeaveNoLiveTensors_AndCancellationStopsThem()
+    {
+        var statistics = DisposeScopeManager.Statistics;
+        using var model = new SphereClassifier([0.0, 0.0, 0.0], 1);
+        using var x = tensor(new double[] { 0.2, 0.1, 0.0, -0.3, 0.2, 0.1 }).view(2, 3);
+        using var y = zeros(2, dtype: ScalarType.Int64);
+        using var risk = new EmpiricalRisk(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
+        var options = new SampleMarginOptions { DenseCurvatureMaxDimension = 1, LanczosSteps = 3 };
+        SampleMarginEstimator.Estimate(risk, x);
+        BoundaryCurvatureEstimator.Compute(risk, x, [0, 0], [1, 1], options);
+        var live = statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 5; i++)
+        {
+            SampleMarginEstimator.Estimate(risk, x);
+            BoundaryCurvatureEstimator.Compute(risk, x, [0, 0], [1, 1]);
+            BoundaryCurvatureEstimator.Compute(risk, x, [0, 0], [1, 1], options);
+        }
+        Assert.Equal(live, statistics.ThreadTotalLiveCount);
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => SampleMarginEstimator.Estimate(risk, x, cancellationToken: cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => BoundaryCurvatureEstimator.Compute(risk, x, [0, 0], [1, 1], cancellationToken: cancelled.Token));
+    }
+
+    [Fact]
     public void ModelWithoutHookableActivations_GetsNoPieceCount_AndSaysWhy()
     {
         using var scope = NewDisposeScope();
