@@ -23,7 +23,7 @@ public static class LinearPieces
     {
         ArgumentNullException.ThrowIfNull(risk);
         if (samples < 1)
-            throw new ArgumentOutOfRangeException(nameof(samples), samples, "Pass at least 1 sample interval per segment (e.g. 512).");
+            throw new ArgumentOutOfRangeException(nameof(samples), samples, "Pass at least 1 sample interval per segment (e.g. 2048).");
         if (!starts.shape.SequenceEqual(ends.shape))
             throw new ArgumentException($"starts {string.Join("x", starts.shape)} and ends {string.Join("x", ends.shape)} must have the same shape.", nameof(ends));
         var activations = risk.Model.modules().OfType<Module>().Where(IsPiecewiseLinearActivation).ToList();
