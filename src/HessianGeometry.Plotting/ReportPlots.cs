@@ -10,7 +10,7 @@ namespace HessianGeometry.Plotting;
 /// |A_i(x)| = |cos(∇_θ ℓ(x), v_i)| ("Unveiling the Hessian's Connection to the Decision Boundary"). The project takes
 /// plain arrays and delegates, never tensors, so it does not depend on a TorchSharp backend.
 /// </summary>
-public static class ReportPlots
+public static partial class ReportPlots
 {
     /// <summary>Default image width in pixels.</summary>
     public const int DefaultWidth = 900;

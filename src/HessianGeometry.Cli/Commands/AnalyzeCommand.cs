@@ -39,6 +39,10 @@ internal static class AnalyzeCommand
         var density = new Option<bool>("--density") { Description = "Spectral density (SLQ) and HESD type." };
         var alignment = new Option<bool>("--alignment") { Description = "Alignment with the top eigenvectors and boundary complexity." };
         var margin = new Option<bool>("--margin") { Description = "Margin estimate from the top eigenvector." };
+        var sampleMargins = new Option<bool>("--sample-margins")
+        {
+            Description = "Per-sample distances to the decision boundary (DeepFool + bisection), their Spearman correlation with the alignment, and the boundary curvature (turns on the alignment).",
+        };
         var epsilon = new Option<string>("--epsilon") { Description = "ε for the complexity count: auto (random baseline) or a value in (0, 1).", DefaultValueFactory = _ => "auto" };
         var batchSize = new Option<int?>("--batch-size") { Description = "Mini-batch size (default: one batch, cached graph)." };
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 0 };
@@ -52,7 +56,7 @@ internal static class AnalyzeCommand
         var threads = TorchThreads.CreateOption();
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, curvature, fisherSamples, decomposition, perLayer, diagonal,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, sampleMargins, curvature, fisherSamples, decomposition, perLayer, diagonal,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -65,6 +69,7 @@ internal static class AnalyzeCommand
             {
                 PerLayer = parse.GetValue(perLayer),
                 Diagonal = parse.GetValue(diagonal),
+                SampleMargins = parse.GetValue(sampleMargins),
             }, ct);
         })));
         return command;
@@ -77,6 +82,8 @@ internal static class AnalyzeCommand
         public bool PerLayer { get; init; }
 
         public bool Diagonal { get; init; }
+
+        public bool SampleMargins { get; init; }
     }
 
     private static int Execute(Arguments a, CancellationToken ct)
@@ -121,6 +128,7 @@ internal static class AnalyzeCommand
         if (a.Decomposition) builder.WithDecomposition();
         if (a.PerLayer) builder.PerLayer();
         if (a.Diagonal) builder.WithDiagonal(new DiagonalOptions { OutputDirectory = a.Out });
+        if (a.SampleMargins) builder.WithSampleMargins();
         var report = AnalysisProgressDisplay.Run(builder.Build(), ct);
         AnsiConsole.Write(ConsoleSummary.Render(report));
         foreach (var line in DecompositionSummary.Lines(report))

@@ -51,6 +51,7 @@ internal static class DemoCommand
             .WithBoundaryComplexity()
             .WithMargin()
             .WithDecomposition()
+            .WithSampleMargins()
             .Seed(seed)
             .WithLabel($"demo {data.Name}")
             .Build();

@@ -61,7 +61,24 @@ internal static class ReportWriter
                 Add(name);
             }
         }
+        if (x.dim() == 2 && x.shape[1] == 2 && report.SampleMargins is not null)
+            SampleMarginPlots(report, outDir, model, x, y, Add);
         return written;
+    }
+
+    /// <summary>margins.png (inputs coloured by their margin) and boundary-points.png (boundary points coloured by curvature or pieces).</summary>
+    private static void SampleMarginPlots(MinimumReport report, string outDir, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Action<string> add)
+    {
+        var points = Rows(x);
+        var labels = y.to(ScalarType.Int64).data<long>().Select(v => (int)v).ToArray();
+        var predict = Training.ModelPredictor.Classifier(model);
+        ReportPlots.SampleMargins(points, labels, report, predict, Path.Combine(outDir, "margins.png"));
+        add("margins.png");
+        if (report.SampleMarginDetails?.BoundaryPoints is not null)
+        {
+            ReportPlots.BoundaryPoints(points, labels, report, predict, Path.Combine(outDir, "boundary-points.png"));
+            add("boundary-points.png");
+        }
     }
 
     private static double[][] Rows(Tensor x)

@@ -68,6 +68,9 @@ public sealed record AnalysisOptions
     /// <summary>The Hessian diagonal with per-entry standard errors; null = not computed.</summary>
     public DiagonalOptions? Diagonal { get; init; }
 
+    /// <summary>Per-sample margins, their correlation with the alignment and the boundary curvature (needs <see cref="Alignment"/>); null = not computed.</summary>
+    public SampleMarginOptions? SampleMargins { get; init; }
+
     /// <summary>The dtype the analysis computes in (default <see cref="AnalysisDefaults.Precision"/>).</summary>
     public AnalysisPrecision Precision { get; init; } = AnalysisDefaults.Precision;
 
@@ -128,6 +131,12 @@ public sealed record AnalysisOptions
                 throw new ArgumentOutOfRangeException(nameof(Complexity), e, $"An explicit ε must lie in (0, 1) (it is a threshold on |cos|) but was {e}.");
             Guard.NotNull(complexity.Degeneracy, "ComplexityOptions.Degeneracy");
             Geometry.EigenvalueClustering.Check(complexity.Degeneracy);
+        }
+        if (SampleMargins is not null)
+        {
+            SampleMarginEstimator.CheckOptions(SampleMargins);
+            if (Alignment is null)
+                throw new InvalidOperationException("Per-sample margins are correlated with the alignment: set AnalysisOptions.Alignment (WithSampleMargins turns it on).");
         }
         if ((Complexity is not null || Margin is not null) && Alignment is null)
             throw new InvalidOperationException("Boundary complexity and margin are computed from the alignment: set AnalysisOptions.Alignment (WithBoundaryComplexity and WithMargin turn it on).");

@@ -204,6 +204,16 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
+    /// <summary>
+    /// Per-sample margins (DeepFool + bisection), their Spearman correlation with the alignment, and the decision
+    /// boundary's curvature (or linear pieces for ReLU networks); turns alignment on.
+    /// </summary>
+    public HessianAnalysisBuilder WithSampleMargins(SampleMarginOptions? options = null)
+    {
+        configured = configured with { SampleMargins = options ?? new SampleMarginOptions(), Alignment = configured.Alignment ?? new AlignmentOptions() };
+        return this;
+    }
+
     /// <summary>Seeds every random draw (default 0).</summary>
     public HessianAnalysisBuilder Seed(long value)
     {
@@ -343,6 +353,8 @@ public sealed class HessianAnalysisBuilder
             throw new InvalidOperationException($"Alignment needs per-sample losses, but the custom loss '{loss.Name}' reduces over the batch. Declare it with LossReduction.None.");
         if (frozen.Alignment is not null && loss.Kind == LossKind.Custom)
             throw new InvalidOperationException("Alignment needs the predicted-class loss ℓ(f(x), ŷ); custom losses do not define it. Use cross-entropy, NLL or MSE.");
+        if (frozen.SampleMargins is not null && data.Inputs is { } inputs && !inputs.is_floating_point())
+            throw new InvalidOperationException($"Per-sample margins are distances in input space; the inputs must be floating point but have dtype {inputs.dtype}.");
         if (frozen.Margin is not null && data.Inputs is { } x && !x.is_floating_point())
             throw new InvalidOperationException($"The margin optimises over inputs, which must be floating point but have dtype {x.dtype}.");
         var p = ParameterSpace.FromModule(model, frozen.ParameterFilter).Dimension;

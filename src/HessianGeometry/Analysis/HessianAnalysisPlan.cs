@@ -123,6 +123,8 @@ public sealed class HessianAnalysisPlan
                     report = stages.Stage("complexity", () => Complexity(op, o, complexityOptions, inputs, alignment, dense, report));
                 if (o.Margin is { } marginOptions)
                     report = stages.Stage("margin", () => Margin(op, inputs, alignment, topVectors, marginOptions with { Seed = o.Seed }, report, cancellationToken));
+                if (o.SampleMargins is { } sampleMarginOptions)
+                    report = stages.Stage("sample-margins", () => SampleMarginStage.Run(op.Risk, inputs, alignment, sampleMarginOptions with { Seed = o.Seed }, report, cancellationToken));
             }
             if (o.Decomposition is not null)
                 report = report with { Decomposition = stages.Stage("decomposition", () => DecompositionStage.Run(op, o, solver, stages.SolverProgress, cancellationToken)) };
@@ -157,6 +159,7 @@ public sealed class HessianAnalysisPlan
         if (o.Complexity is not null) stages.Add("complexity");
         if (o.Margin is not null) stages.Add("margin");
         if (o.Decomposition is not null) stages.Add("decomposition");
+        if (o.SampleMargins is not null) stages.Add("sample-margins");
         return stages;
     }
 

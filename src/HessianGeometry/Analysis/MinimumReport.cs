@@ -159,6 +159,21 @@ public sealed record MinimumReport
     /// <summary>diag(H) with per-entry standard errors, inline or in a safetensors file (null when not requested).</summary>
     public DiagonalSection? Diagonal { get; init; }
 
+    /// <summary>Per input (data order), the distance to the nearest decision boundary found by DeepFool and bisection; null where the search failed (see <see cref="SampleMarginDetails"/>).</summary>
+    public double?[]? SampleMargins { get; init; }
+
+    /// <summary>Per input, the class pair (own class, other class) its boundary point separates; other = −1 where the search failed.</summary>
+    public int[][]? SampleMarginClasses { get; init; }
+
+    /// <summary>Spearman's ρ between each input's margin and its largest |A_i(x)| over the top eigenvectors (negative: inputs near the boundary align best).</summary>
+    public double? MarginAlignmentCorrelation { get; init; }
+
+    /// <summary>Principal and mean curvature of the decision boundary at x_b (or the nearest input's boundary point), or a note for piecewise-linear networks.</summary>
+    public BoundaryCurvatureSection? BoundaryCurvature { get; init; }
+
+    /// <summary>Distribution, failures and per-sample curvature of the per-sample margins.</summary>
+    public SampleMarginSection? SampleMarginDetails { get; init; }
+
     /// <summary>Wall time and Hessian-vector products per stage.</summary>
     public TimingsSection Timings { get; init; } = new();
 

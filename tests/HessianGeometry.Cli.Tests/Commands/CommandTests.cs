@@ -46,6 +46,26 @@ public sealed class CommandTests : IDisposable
         Assert.Contains("exact-closed-form", File.ReadAllText(Path.Combine(outDir, "report.md")));
     }
 
+    [Fact]
+    public void Analyze_WithSampleMargins_WritesTheFieldsAndTheTwoPlots()
+    {
+        var (model, data) = WriteModelAndData();
+        var outDir = Path.Combine(dir, "sample-margins");
+        var code = Program.Main(["analyze", "--model", model, "--arch", "mlp:2-6-3:tanh", "--data", data, "--top", "3", "--sample-margins", "--out", outDir]);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        var root = doc.RootElement;
+        var n = root.GetProperty("alignment").GetArrayLength();
+        Assert.Equal(n, root.GetProperty("sampleMargins").GetArrayLength());
+        Assert.Equal(n, root.GetProperty("sampleMarginClasses").GetArrayLength());
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("marginAlignmentCorrelation").ValueKind);
+        var curvature = root.GetProperty("boundaryCurvature");
+        Assert.Equal(1, curvature.GetProperty("principal").GetArrayLength());
+        Assert.Equal(JsonValueKind.Number, curvature.GetProperty("mean").ValueKind);
+        foreach (var file in new[] { "margins.png", "boundary-points.png" })
+            Assert.True(new FileInfo(Path.Combine(outDir, file)).Length > 100, $"{file} missing or empty");
+    }
+
     public static TheoryData<string, string[]> BadArguments => new()
     {
         { "missing x key", ["--x-key", "inputs"] },

@@ -1,0 +1,169 @@
+using HessianGeometry.Geometry;
+using HessianGeometry.Operators;
+using static TorchSharp.torch;
+
+namespace HessianGeometry.Analysis;
+
+/// <summary>
+/// The analysis stage behind <see cref="HessianAnalysisBuilder.WithSampleMargins"/>: per-sample margins, their rank
+/// correlation with the alignment, the curvature at every boundary point (dense inputs) and at x_b, and for
+/// piecewise-linear networks the linear pieces crossed instead.
+/// </summary>
+internal static class SampleMarginStage
+{
+    /// <summary>Boundary points are written to the report for inputs of at most this many dimensions (for plots).</summary>
+    private const int PlottedDimension = 16;
+
+    public static MinimumReport Run(EmpiricalRisk risk, Tensor inputs, AlignmentResult? alignment, SampleMarginOptions options, MinimumReport report, CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        var margins = SampleMarginEstimator.Estimate(risk, inputs, options, ct);
+        var x = risk.PrepareInputs(inputs.detach());
+        var n = margins.Distances.Length;
+        var rowShape = x.shape.Skip(1).ToArray();
+        var d = margins.BoundaryPoints.Length > 0 ? margins.BoundaryPoints[0].Length : 0;
+        var valid = Enumerable.Range(0, n).Where(i => margins.Status[i] == SampleMarginStatus.OnBoundary).ToArray();
+
+        var perSample = PerSampleCurvature(risk, margins, valid, rowShape, d, options, ct);
+        int?[]? pieces = null;
+        string? pieceReason = null;
+        if (perSample.AllLinear && valid.Length > 0)
+        {
+            var counts = LinearPieces.Count(risk, x.index_select(0, Rows(valid, x.device)), Points(margins, valid, rowShape, x), options.PieceSamples, out var reason);
+            pieceReason = reason;
+            if (counts is not null)
+            {
+                pieces = new int?[n];
+                for (var j = 0; j < valid.Length; j++)
+                    pieces[valid[j]] = counts[j];
+            }
+        }
+
+        var failed = Enumerable.Range(0, n).Where(i => margins.Status[i] != SampleMarginStatus.OnBoundary).ToArray();
+        var section = new SampleMarginSection
+        {
+            Distribution = margins.Summary,
+            Failures = failed.Length,
+            FailedInputs = failed,
+            FailureReasons = failed.Select(i => margins.Status[i].ToString()).ToArray(),
+            MaxLogitGap = valid.Select(i => margins.LogitGaps[i]).DefaultIfEmpty(0).Max(),
+            MaxIterations = margins.Iterations.DefaultIfEmpty(0).Max(),
+            MaxAbsAlignment = alignment is null ? [] : SampleMargins.MaxAbsAlignmentPerInput(alignment),
+            CorrelationPerEigenvector = alignment is null ? [] : PerEigenvector(margins, alignment),
+            BoundaryPoints = d <= PlottedDimension ? margins.BoundaryPoints : null,
+            CurvatureMethod = perSample.Method,
+            CurvatureNote = perSample.AllLinear && valid.Length > 0
+                ? "piecewise linear: the input Hessian of the logit gap is exactly zero at every boundary point, so the curvature is zero almost everywhere; see piecesCrossed" +
+                    (pieces is null && pieceReason is { Length: > 0 } ? $" (not counted: {pieceReason})" : "")
+                : perSample.Note,
+            MeanCurvatures = perSample.AllLinear ? null : perSample.Mean,
+            MaxAbsCurvatures = perSample.AllLinear ? null : perSample.MaxAbs,
+            MeanCurvatureDistribution = perSample.AllLinear || perSample.Mean is null ? null : DistributionSummary.Of(perSample.Mean.Select(v => v ?? double.NaN)),
+            PiecesCrossed = pieces,
+            PiecesDistribution = pieces is null ? null : DistributionSummary.Of(pieces.Select(v => v is { } p ? (double)p : double.NaN)),
+            PieceSamples = options.PieceSamples,
+        };
+        return report with
+        {
+            SampleMargins = margins.Distances.Select(v => double.IsFinite(v) ? v : (double?)null).ToArray(),
+            SampleMarginClasses = margins.Classes,
+            MarginAlignmentCorrelation = alignment is null ? null : margins.AlignmentCorrelation(alignment),
+            SampleMarginDetails = section,
+            BoundaryCurvature = AtOnePoint(risk, x, margins, valid, report.MarginDetails, rowShape, options, ct),
+        };
+    }
+
+    private static double?[] PerEigenvector(SampleMargins margins, AlignmentResult alignment)
+    {
+        using var scope = NewDisposeScope();
+        var absolute = alignment.Alignment.to(ScalarType.Float64).abs().cpu();
+        return Enumerable.Range(0, alignment.EigenvectorCount)
+            .Select(i => SpearmanCorrelation.Compute(margins.Distances, absolute.select(1, i).contiguous().data<double>().ToArray()))
+            .ToArray();
+    }
+
+    private sealed record PerSampleResult(string Method, string? Note, double?[]? Mean, double?[]? MaxAbs, bool AllLinear);
+
+    private static PerSampleResult PerSampleCurvature(EmpiricalRisk risk, SampleMargins margins, int[] valid, long[] rowShape, int d, SampleMarginOptions options, CancellationToken ct)
+    {
+        if (!options.CurvatureAtSamples)
+            return new("none", "per-sample curvature not requested (SampleMarginOptions.CurvatureAtSamples = false)", null, null, false);
+        if (d < 2)
+            return new("none", "one-dimensional inputs: the boundary is a set of points, which has no curvature", null, null, false);
+        if (d > options.DenseCurvatureMaxDimension)
+            return new("none", $"inputs have {d} dimensions, above SampleMarginOptions.DenseCurvatureMaxDimension = {options.DenseCurvatureMaxDimension}: curvature only at one point (boundaryCurvature)", null, null, false);
+        if (valid.Length == 0)
+            return new("dense", "no input reached the boundary", null, null, false);
+        var n = margins.Distances.Length;
+        var mean = new double?[n];
+        var maxAbs = new double?[n];
+        var allLinear = true;
+        for (var first = 0; first < valid.Length; first += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var chunk = valid.Skip(first).Take(options.BatchSize).ToArray();
+            var points = Points(margins, chunk, rowShape, null);
+            var curvatures = BoundaryCurvatureEstimator.Compute(risk, points, chunk.Select(i => margins.Classes[i][0]).ToArray(), chunk.Select(i => margins.Classes[i][1]).ToArray(), options, ct);
+            for (var j = 0; j < chunk.Length; j++)
+            {
+                var c = curvatures[j];
+                allLinear &= c.HessianIsZero;
+                mean[chunk[j]] = double.IsFinite(c.Mean) ? c.Mean : null;
+                maxAbs[chunk[j]] = c.Principal.Length > 0 && c.Principal.All(double.IsFinite) ? c.Principal.Max(Math.Abs) : null;
+            }
+        }
+        return new("dense", null, mean, maxAbs, allLinear);
+    }
+
+    /// <summary>The curvature at x_b when the margin estimate reached the boundary, else at the nearest input's boundary point.</summary>
+    private static BoundaryCurvatureSection? AtOnePoint(EmpiricalRisk risk, Tensor x, SampleMargins margins, int[] valid, MarginSection? margin, long[] rowShape, SampleMarginOptions options,
+        CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        double[] point;
+        double[] start;
+        int[] classes;
+        string at, segmentFrom;
+        int? inputIndex = null;
+        if (margin is { OnBoundary: true, BoundaryClasses.Length: 2 })
+        {
+            point = margin.BoundaryPoint;
+            var toMax = SampleMarginEstimator.Distance(margin.NearestMaxPoint, point);
+            var toMin = SampleMarginEstimator.Distance(margin.NearestMinPoint, point);
+            start = toMax <= toMin ? margin.NearestMaxPoint : margin.NearestMinPoint;
+            classes = margin.BoundaryClasses;
+            at = "marginPoint";
+            segmentFrom = "nearestExtremeInput";
+        }
+        else if (valid.Length > 0)
+        {
+            var i = valid.MinBy(j => margins.Distances[j]);
+            point = margins.BoundaryPoints[i];
+            start = SampleMarginEstimator.ToArray(x[i]);
+            classes = margins.Classes[i];
+            at = "sampleBoundaryPoint";
+            segmentFrom = "input";
+            inputIndex = i;
+        }
+        else
+        {
+            return null;
+        }
+        var pointTensor = ToTensor(point, rowShape, x);
+        var curvature = BoundaryCurvatureEstimator.Compute(risk, pointTensor, [classes[0]], [classes[1]], options, ct)[0];
+        int? pieces = null;
+        string? reason = null;
+        if (curvature.HessianIsZero)
+            pieces = LinearPieces.Count(risk, ToTensor(start, rowShape, x), pointTensor, options.PieceSamples, out reason)?[0];
+        return BoundaryCurvatureSection.From(curvature, at, inputIndex, point, pieces, options.PieceSamples, segmentFrom, reason);
+    }
+
+    private static Tensor ToTensor(double[] flat, long[] rowShape, Tensor like) =>
+        tensor(flat, dtype: ScalarType.Float64).to(like.dtype, like.device).reshape(rowShape.Prepend(1L).ToArray());
+
+    private static Tensor Points(SampleMargins margins, int[] rows, long[] rowShape, Tensor? like) =>
+        tensor(rows.SelectMany(i => margins.BoundaryPoints[i]).ToArray(), dtype: ScalarType.Float64)
+            .to(like?.dtype ?? ScalarType.Float64, like?.device ?? CPU).reshape(rowShape.Prepend(rows.Length).ToArray());
+
+    private static Tensor Rows(int[] rows, Device device) => tensor(rows.Select(i => (long)i).ToArray(), device: device);
+}
