@@ -24,7 +24,7 @@ internal static class ComplexityDependence
     /// <param name="epsilon">The thresholds of the count.</param>
     /// <param name="section">The section to extend.</param>
     /// <param name="ct">Cancellation.</param>
-    public static ComplexitySection Add(LossHessianOperator op, AnalysisOptions options, ComplexityOptions complexity, Tensor inputs, AlignmentResult alignment,
+    public static ComplexitySection Add(CurvatureOperator op, AnalysisOptions options, ComplexityOptions complexity, Tensor inputs, AlignmentResult alignment,
         IReadOnlyList<double> eigenvalues, IReadOnlyList<double> residualNorms, SpectrumEnd? computedEnd, EpsilonBaseline epsilon, ComplexitySection section,
         CancellationToken ct)
     {

@@ -228,10 +228,10 @@ public sealed class HessianAnalysisPlan
         {
             // With the exact Hessian the count runs over all p eigenvectors, as the paper defines G.
             // All p columns: one blocked GEMM of the explicit n×p gradient matrix with V (AlignmentMatrix). V is read as stored
-            // (ascending, no sign convention): the count reads only |A|, so reversing the statistics gives the descending order
-            // without a p×p copy.
+            // (ascending, no sign convention): the count reads only |A|, so reversing the statistics (and the n×p alignment, for
+            // the cluster analysis) gives the descending order without a p×p copy.
             using var ascending = AlignmentMatrix.Compute(op.Risk, inputs, dense.Eigenvectors, o.Alignment);
-            var full = ascending with { MeanAbsAlignment = [.. ascending.MeanAbsAlignment.Reverse()], MaxAbsAlignment = [.. ascending.MaxAbsAlignment.Reverse()] };
+            var full = ascending with { Alignment = ascending.Alignment.flip(1), MeanAbsAlignment = [.. ascending.MeanAbsAlignment.Reverse()], MaxAbsAlignment = [.. ascending.MaxAbsAlignment.Reverse()] };
             complexity = BoundaryComplexityMeasure.Compute(full, op.Dimension, eigenvectorsAreComplete: true, epsilon);
             return report with
             {
