@@ -17,6 +17,9 @@ internal static class ClosedFormTraceStage
     /// </summary>
     internal const double AutomaticWorkRatio = 4;
 
+    /// <summary>Pair work n²(h² + ch + d) below which the closed form is always chosen (a fraction of a second).</summary>
+    internal const double AlwaysAffordableWork = 1e8;
+
     /// <summary>
     /// The report with exact trace and Wolkowicz–Styan sections, or null when the closed form is switched off
     /// (<see cref="TraceOptions.ClosedForm"/>), does not apply, would cost more than the estimate or the curvature is not
@@ -57,7 +60,10 @@ internal static class ClosedFormTraceStage
         };
     }
 
-    /// <summary>True when the closed form's pair work n·(h² + ch + d) exceeds <see cref="AutomaticWorkRatio"/> times the probe work MaxProbes·p.</summary>
+    /// <summary>
+    /// True when the closed form's pair work n²(h² + ch + d) is above <see cref="AlwaysAffordableWork"/> and above
+    /// <see cref="AutomaticWorkRatio"/> times the probe work MaxProbes·n·p.
+    /// </summary>
     private static bool TooCostly(CurvatureOperator op, TraceOptions options, out string reason)
     {
         reason = "";
@@ -68,9 +74,10 @@ internal static class ClosedFormTraceStage
         var d = (double)linear[0].Weight!.shape[1];
         var h = (double)linear[0].Weight!.shape[0];
         var c = (double)linear[1].Weight!.shape[0];
-        var pairWork = op.Risk.SampleCount * (h * h + c * h + d);
+        var n = (double)op.Risk.SampleCount;
+        var pairWork = n * (h * h + c * h + d);
         var probeWork = (double)options.MaxProbes * op.Dimension;
-        if (pairWork <= AutomaticWorkRatio * probeWork)
+        if (pairWork <= AutomaticWorkRatio * probeWork || n * pairWork <= AlwaysAffordableWork)
             return false;
         reason = $"n = {op.Risk.SampleCount} samples make the closed form's pair sums about {pairWork / probeWork:G2}× the work of {options.MaxProbes} probes";
         return true;

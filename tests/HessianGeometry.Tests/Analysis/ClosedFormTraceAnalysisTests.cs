@@ -96,4 +96,20 @@ public sealed class ClosedFormTraceAnalysisTests
         Assert.NotNull(report.Traces.TraceOfSquare);
         Assert.NotNull(report.WolkowiczStyan);
     }
+
+    [Fact]
+    public void ManySamplesFewInputs_TheEstimateIsCheaper_SoTheClosedFormIsNotChosenUnlessRequired()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator(17);
+        var model = TorchSharp.torch.nn.Sequential(("0", TorchSharp.torch.nn.Linear(2, 64, dtype: ScalarType.Float64)), ("1", TorchSharp.torch.nn.Tanh()), ("2", TorchSharp.torch.nn.Linear(64, 3, dtype: ScalarType.Float64)));
+        model.eval();
+        var x = randn(3000, 2, dtype: ScalarType.Float64, generator: generator);
+        var y = randint(0, 3, 3000, dtype: ScalarType.Int64, generator: generator);
+        // n²(h² + ch + d) ≈ 3.9e10 against 10 probes of n·p ≈ 1.2e6 each: the closed form would cost thousands of products.
+        var report = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0)
+            .WithTrace(new TraceOptions { MaxProbes = 10, MinProbes = 10, RelativeStandardError = 0 }).Seed(1).AnalyzeMinimum();
+        Assert.Equal(TraceMethod.Hutchinson, report.Traces!.Method);
+        Assert.Equal(10, report.Traces.OperatorApplications);
+    }
 }

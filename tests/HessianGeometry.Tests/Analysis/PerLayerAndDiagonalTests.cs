@@ -86,7 +86,7 @@ public sealed class PerLayerAndDiagonalTests
     {
         using var scope = NewDisposeScope();
         var (model, x, y) = Load(name);
-        var traceOptions = new TraceOptions { MaxProbes = 40, MinProbes = 40, RelativeStandardError = 0 };
+        var traceOptions = new TraceOptions { MaxProbes = 40, MinProbes = 40, RelativeStandardError = 0, ClosedForm = false };
         var traceOnly = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0).WithTrace(traceOptions).Seed(5).AnalyzeMinimum();
         var report = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0).WithTrace(traceOptions).Seed(5)
             .PerLayer(0).WithDiagonal(DiagonalMethod.Stochastic).AnalyzeMinimum();
@@ -111,7 +111,7 @@ public sealed class PerLayerAndDiagonalTests
         var dense = DenseHessian(model, x, y);
         var report = HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0)
             .WithTrace(new TraceOptions { MaxProbes = 400, MinProbes = 400, RelativeStandardError = 0, BlockSize = 50 })
-            .PerLayer(0).WithDiagonal().Seed(9).AnalyzeMinimum();
+            .PerLayer(0).WithDiagonal(DiagonalMethod.Stochastic).Seed(9).AnalyzeMinimum();
         before.AssertUnchanged(model);
 
         var groups = ParameterGroups.ByModule(ParameterSpace.FromModule(model));
@@ -123,7 +123,6 @@ public sealed class PerLayerAndDiagonalTests
         }
 
         Assert.Equal("hutchinson", report.Diagonal!.Method);
-        Assert.Contains("exact diagonal not available in this build", report.Diagonal.Note, StringComparison.Ordinal);
         var exact = dense.diagonal().data<double>().ToArray();
         var values = report.Diagonal.Values!;
         var errors = report.Diagonal.StandardErrors!;
@@ -171,10 +170,11 @@ public sealed class PerLayerAndDiagonalTests
     public void ExactDiagonal_WhenNotAvailable_FailsWithTheReason_AndLeavesTheModelUnchanged()
     {
         using var scope = NewDisposeScope();
-        var (model, x, y) = AnalysisFixture.Trained();
+        var (model, x, y) = Load("cnn");
         var before = ModelState.Of(model);
         var ex = Assert.Throws<InvalidOperationException>(() => HessianAnalysis.For(model).WithData(x, y).TopEigenpairs(0).WithDiagonal(DiagonalMethod.Exact).AnalyzeMinimum());
-        Assert.Contains("exact diagonal not available in this build", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("The exact Hessian diagonal is not available", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Conv2d", ex.Message, StringComparison.Ordinal);
         Assert.Contains("DiagonalMethod.Auto", ex.Message, StringComparison.Ordinal);
         before.AssertUnchanged(model);
     }
@@ -228,7 +228,7 @@ public sealed class PerLayerAndDiagonalTests
         foreach (var field in new[] { "name", "parameters", "eigenvalues", "trace", "traceStandardError" })
             Assert.True(layer.TryGetProperty(field, out _), $"layers[0] lacks '{field}'");
         var diagonal = doc.RootElement.GetProperty("diagonal");
-        Assert.Equal("hutchinson", diagonal.GetProperty("method").GetString());
+        Assert.Equal("exact", diagonal.GetProperty("method").GetString());
         Assert.Equal(51, diagonal.GetProperty("values").GetArrayLength());
         Assert.Equal(51, diagonal.GetProperty("standardErrors").GetArrayLength());
 
