@@ -34,11 +34,12 @@ internal static class ScalarMath
         return t.add(other, scalar);
     }
 
-    /// <summary>t + s as a new tensor.</summary>
+    /// <summary>t + s as a new tensor (with an explicit α = 1: TorchSharp's <c>add(Scalar)</c> makes its own, unheld).</summary>
     public static Tensor Plus(this Tensor t, double s)
     {
         using var scalar = s.ToScalar();
-        return t.add(scalar);
+        using var one = 1.ToScalar();
+        return t.add(scalar, one);
     }
 
     /// <summary>t ← t · s.</summary>
@@ -55,11 +56,12 @@ internal static class ScalarMath
         return t.div_(scalar);
     }
 
-    /// <summary>t ← t + s.</summary>
+    /// <summary>t ← t + s (with an explicit α = 1: TorchSharp's <c>add_(Scalar)</c> makes its own, unheld).</summary>
     public static Tensor AddInPlace(this Tensor t, double s)
     {
         using var scalar = s.ToScalar();
-        return t.add_(scalar);
+        using var one = 1.ToScalar();
+        return t.add_(scalar, one);
     }
 
     /// <summary>t ← t + α · other.</summary>
