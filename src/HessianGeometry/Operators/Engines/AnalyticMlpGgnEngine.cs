@@ -26,7 +26,7 @@ public sealed class AnalyticMlpGgnEngine : ICurvatureEngine
     public IBatchCurvature Prepare(RiskBatch batch)
     {
         Guard.NotNull(batch, nameof(batch));
-        return new Batch(kernel, kernel.Prepare(batch.Inputs, batch.Targets, batch.Scale));
+        return new MlpKernelBatch(kernel, kernel.Prepare(batch.Inputs, batch.Targets, batch.Scale));
     }
 
     /// <summary>
@@ -75,20 +75,5 @@ public sealed class AnalyticMlpGgnEngine : ICurvatureEngine
         var scale = b.norm().to(ScalarType.Float64).item<double>();
         var difference = (a - b).norm().to(ScalarType.Float64).item<double>();
         return difference == 0 ? 0 : difference / Math.Max(scale, double.Epsilon);
-    }
-
-    private sealed class Batch(MlpGgnKernel kernel, MlpBatchState state) : IBatchCurvature
-    {
-        public Tensor Product(Tensor vector, bool keep) => kernel.Product(state, vector);
-
-        public void AddProductRows(Tensor rows, Tensor sum, bool keep) => kernel.AddProductRows(state, rows, sum);
-
-        public IBatchCurvature Detach()
-        {
-            state.Detach();
-            return this;
-        }
-
-        public void Dispose() => state.Dispose();
     }
 }

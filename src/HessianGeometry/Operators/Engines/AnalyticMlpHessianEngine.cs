@@ -15,20 +15,5 @@ internal sealed class AnalyticMlpHessianEngine(MlpCurvatureKernel kernel) : ICur
     public string Describe() => kernel.Describe();
 
     public IBatchCurvature Prepare(RiskBatch batch) =>
-        new Batch(kernel, kernel.Prepare(batch.Inputs, batch.Targets, batch.Scale));
-
-    private sealed class Batch(MlpCurvatureKernel kernel, MlpBatchState state) : IBatchCurvature
-    {
-        public Tensor Product(Tensor vector, bool keep) => kernel.Product(state, vector);
-
-        public void AddProductRows(Tensor rows, Tensor sum, bool keep) => kernel.AddProductRows(state, rows, sum);
-
-        public IBatchCurvature Detach()
-        {
-            state.Detach();
-            return this;
-        }
-
-        public void Dispose() => state.Dispose();
-    }
+        new MlpKernelBatch(kernel, kernel.Prepare(batch.Inputs, batch.Targets, batch.Scale));
 }

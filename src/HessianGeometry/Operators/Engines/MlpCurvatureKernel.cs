@@ -21,7 +21,7 @@ namespace HessianGeometry.Operators.Engines;
 /// R-forward passes are <see cref="MlpNetwork"/>'s, shared with the GGN kernel (<see cref="MlpGgnKernel"/>), which
 /// drops the terms with g.
 /// </remarks>
-internal sealed class MlpCurvatureKernel
+internal sealed class MlpCurvatureKernel : IMlpKernel
 {
     private readonly MlpNetwork network;
     private readonly bool[] keepOutputGradient;

@@ -14,7 +14,7 @@ namespace HessianGeometry.Operators.Engines;
 /// needs neither g nor σ″, and a product costs 2 matrix products per Linear layer in each pass instead of the
 /// Hessian's 3 on the way back.
 /// </remarks>
-internal sealed class MlpGgnKernel(MlpNetwork network)
+internal sealed class MlpGgnKernel(MlpNetwork network) : IMlpKernel
 {
     /// <summary>Steps of the network, for messages.</summary>
     public string Describe() => network.Describe();
