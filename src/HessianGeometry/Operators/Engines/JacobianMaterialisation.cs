@@ -8,9 +8,9 @@ namespace HessianGeometry.Operators.Engines;
 /// and what that switch has done so far, for the engine note. One ledger per engine.
 /// <para>
 /// The rule, a rent-or-buy choice: building J_B costs m backward passes through the forward graph, taken as
-/// m / <see cref="PayoffDivisor"/> autograd products (an autograd product is two backward passes); after it a product
-/// is two matrix–vector products. A cached batch therefore keeps the double-vjp path until it has served (or is asked for,
-/// in one block) more than m/2 products, so a short analysis never pays for a Jacobian it will not use and a long one
+/// m / <see cref="PayoffDivisor"/> double-vjp products (a plain backward pass is cheaper than a product's pass through
+/// the graph of Jᵀu; docs/curvature.md has the measurement); after it a product is two matrix–vector products. A cached batch therefore keeps the double-vjp path until it has served (or is asked for,
+/// in one block) more than m/4 products, so a short analysis never pays for a Jacobian it will not use and a long one
 /// pays at most about twice the cheaper choice. The Jacobian must also fit the memory budget: m·p·(element size) ≤
 /// <see cref="BatchBytes"/> (256 MiB by default) for the batch and ≤ <see cref="TotalBytes"/> (1 GiB) summed over the
 /// engine's materialised batches; otherwise the batch stays on the double-vjp path. Streamed batches never materialise.
@@ -24,8 +24,8 @@ internal sealed class JacobianMaterialisation
     /// <summary>Default memory budget summed over an engine's materialised batches: 1 GiB.</summary>
     public const long DefaultTotalBytes = 1L << 30;
 
-    /// <summary>Products per output entry that building J_B is taken to cost (m backward passes ≈ m/2 products).</summary>
-    public const double PayoffDivisor = 2;
+    /// <summary>Output entries per double-vjp product that building J_B is taken to cost (m backward passes ≈ m/4 products).</summary>
+    public const double PayoffDivisor = 4;
 
     private readonly object gate = new();
     private long reservedBytes;
