@@ -27,6 +27,8 @@ public static class GgnEngineCandidates
     public static IReadOnlyList<GgnEngineCandidate> All { get; } =
     [
         new("analytic MLP", MlpOnly: true, risk => (AnalyticMlpGgnEngine.TryCreate(risk, out var note), note)),
-        new("generic", MlpOnly: false, risk => (new GgnEngine(risk), "generic GGN (J v by the double-vjp trick)")),
+        new("generic", MlpOnly: false, risk => (new GgnEngine(risk, null), "generic GGN (J v by the double-vjp trick)")),
+        // Cached batches build J_B at once (no rent-or-buy wait), so a cached case times the materialised steady state.
+        new("generic, materialised J", MlpOnly: false, risk => (new GgnEngine(risk, new JacobianMaterialisation { PayoffProducts = 0 }), "generic GGN (materialised Jacobian when cached)")),
     ];
 }

@@ -134,6 +134,8 @@ public sealed class HessianAnalysisPlan
             dense?.Dispose();
         }
 
+        if (op.CurvatureEngine is Operators.Engines.IJacobianSandwichEngine)
+            log.LogInformation("Curvature-vector products ran on: {EngineNote}.", op.EngineNote);
         return report with { Timings = TimingsSection.From(stages.Timings) };
     }
 

@@ -14,6 +14,7 @@ namespace HessianGeometry.Operators;
 public class CurvatureOperator : LinearOperator, IDisposable
 {
     private readonly bool ownsRisk;
+    private readonly string engineNote;
     private List<IBatchCurvature>? cache;
     private bool disposed;
 
@@ -31,7 +32,7 @@ public class CurvatureOperator : LinearOperator, IDisposable
             throw new ArgumentOutOfRangeException(nameof(graphMode), graphMode, "Use HessianGraphMode.Auto, Cached or Streamed.");
         Risk = risk;
         CurvatureEngine = engine;
-        EngineNote = engineNote ?? engine.Name;
+        this.engineNote = engineNote ?? engine.Name;
         this.ownsRisk = ownsRisk;
         IsGraphCached = graphMode == HessianGraphMode.Cached || (graphMode == HessianGraphMode.Auto && risk.Data.IsSingleBatch);
     }
@@ -42,8 +43,13 @@ public class CurvatureOperator : LinearOperator, IDisposable
     /// <summary>The engine the products run on.</summary>
     public ICurvatureEngine CurvatureEngine { get; }
 
-    /// <summary>Why <see cref="CurvatureEngine"/> was chosen.</summary>
-    public string EngineNote { get; }
+    /// <summary>
+    /// Why <see cref="CurvatureEngine"/> was chosen; for a Jacobian-sandwich engine (generic GGN, Fisher) also whether its
+    /// products have run by double-vjp or on a materialised Jacobian so far (read it after the analysis).
+    /// </summary>
+    public string EngineNote => CurvatureEngine is IJacobianSandwichEngine { Materialisation: { } ledger } && IsGraphCached
+        ? $"{engineNote}; {ledger.Describe()}"
+        : engineNote;
 
     /// <summary>True when each batch's product quantities (graph or forward quantities) are kept between products.</summary>
     public bool IsGraphCached { get; }

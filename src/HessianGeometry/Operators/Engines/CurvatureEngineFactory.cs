@@ -78,10 +78,10 @@ public static class CurvatureEngineFactory
             }
             if (requested == HvpEngine.AnalyticMlp)
                 throw new NotSupportedException($"HvpEngine.AnalyticMlp cannot run the GGN of this model: {reason}. Use HvpEngine.Auto (falls back to the generic autograd GGN engine) or HvpEngine.DoubleBackward.");
-            note = $"generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick): {reason}";
+            note = $"generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick, or by a materialised Jacobian once a cached batch has paid for it): {reason}";
             return new GgnEngine(risk);
         }
-        note = "generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick, requested)";
+        note = "generic GGN (Jᵀ Λ J by autograd, J v by the double-vjp trick, or by a materialised Jacobian once a cached batch has paid for it; requested)";
         return new GgnEngine(risk);
     }
 
@@ -93,7 +93,7 @@ public static class CurvatureEngineFactory
     public static ICurvatureEngine CreateFisher(EmpiricalRisk risk, int samples, long seed, out string note)
     {
         var engine = new MonteCarloFisherEngine(risk, samples, seed);
-        note = $"Monte-Carlo Fisher ({samples} sampled label(s) per input, seed {seed}; Jᵀ M J by autograd)";
+        note = $"Monte-Carlo Fisher ({samples} sampled label(s) per input, seed {seed}; Jᵀ M J by double-vjp autograd, or by a materialised Jacobian once a cached batch has paid for it)";
         return engine;
     }
 
@@ -103,7 +103,7 @@ public static class CurvatureEngineFactory
     public static ICurvatureEngine CreateEmpiricalFisher(EmpiricalRisk risk, out string note)
     {
         var engine = new EmpiricalFisherEngine(risk);
-        note = "empirical Fisher (mean of per-sample gradient outer products, true labels; Jᵀ g gᵀ J by autograd)";
+        note = "empirical Fisher (mean of per-sample gradient outer products, true labels; Jᵀ g gᵀ J by double-vjp autograd, or by a materialised Jacobian once a cached batch has paid for it)";
         return engine;
     }
 

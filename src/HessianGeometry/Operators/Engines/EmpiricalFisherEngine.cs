@@ -10,14 +10,21 @@ namespace HessianGeometry.Operators.Engines;
 /// loss (see docs/curvature.md for curvlinops' convention). Written as a Jacobian sandwich with M_i = g_i g_iᵀ,
 /// g_i = ∇_f ℓ_i, so any loss with a per-sample form works.
 /// </summary>
-public sealed class EmpiricalFisherEngine : ICurvatureEngine
+public sealed class EmpiricalFisherEngine : ICurvatureEngine, IJacobianSandwichEngine
 {
     private readonly EmpiricalRisk risk;
 
     /// <summary>Creates the engine over <paramref name="risk"/>.</summary>
     /// <exception cref="NotSupportedException">The loss has no per-sample form (a custom loss that reduces over the batch).</exception>
     public EmpiricalFisherEngine(EmpiricalRisk risk)
+        : this(risk, new JacobianMaterialisation())
     {
+    }
+
+    /// <summary>Creates the engine with the given materialisation rule (null: always the double-vjp path).</summary>
+    internal EmpiricalFisherEngine(EmpiricalRisk risk, JacobianMaterialisation? materialisation)
+    {
+        Materialisation = materialisation;
         Guard.NotNull(risk, nameof(risk));
         if (!risk.LossFunction.HasPerSampleForm)
             throw new NotSupportedException($"The empirical Fisher needs per-sample losses, but the custom loss '{risk.LossFunction.Name}' reduces over the batch ({risk.LossFunction.Reduction}). Declare it with LossReduction.None.");
@@ -25,10 +32,16 @@ public sealed class EmpiricalFisherEngine : ICurvatureEngine
     }
 
     /// <inheritdoc />
+    JacobianMaterialisation? IJacobianSandwichEngine.Materialisation => Materialisation;
+
+    /// <summary>When cached batches switch to a materialised Jacobian (see <see cref="JacobianMaterialisation"/>).</summary>
+    internal JacobianMaterialisation? Materialisation { get; }
+
+    /// <inheritdoc />
     public string Name => "EmpiricalFisher";
 
     /// <inheritdoc />
-    public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, OuterProducts);
+    public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, OuterProducts, Materialisation);
 
     private IOutputSpaceMatrix OuterProducts(Tensor outputs, RiskBatch batch)
     {

@@ -10,24 +10,37 @@ namespace HessianGeometry.Operators.Engines;
 /// second-order terms of the network, Σ_c (∂ℓ/∂f_c) ∇²_θ f_c, are left out; they are the residual H − G.
 /// J v comes from the double-vjp trick (see <see cref="JacobianBatch"/>), so no forward-mode AD is needed.
 /// </summary>
-public sealed class GgnEngine : ICurvatureEngine
+public sealed class GgnEngine : ICurvatureEngine, IJacobianSandwichEngine
 {
     private readonly EmpiricalRisk risk;
 
     /// <summary>Creates the engine over <paramref name="risk"/>.</summary>
     /// <exception cref="NotSupportedException">The loss is not cross-entropy or MSE.</exception>
     public GgnEngine(EmpiricalRisk risk)
+        : this(risk, new JacobianMaterialisation())
     {
+    }
+
+    /// <summary>Creates the engine with the given materialisation rule (null: always the double-vjp path).</summary>
+    internal GgnEngine(EmpiricalRisk risk, JacobianMaterialisation? materialisation)
+    {
+        Materialisation = materialisation;
         Guard.NotNull(risk, nameof(risk));
         RequireConvexOutputLoss(risk.LossFunction, "The GGN");
         this.risk = risk;
     }
 
     /// <inheritdoc />
+    JacobianMaterialisation? IJacobianSandwichEngine.Materialisation => Materialisation;
+
+    /// <summary>When cached batches switch to a materialised Jacobian (see <see cref="JacobianMaterialisation"/>).</summary>
+    internal JacobianMaterialisation? Materialisation { get; }
+
+    /// <inheritdoc />
     public string Name => "GenericGgn";
 
     /// <inheritdoc />
-    public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, OutputHessian);
+    public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, OutputHessian, Materialisation);
 
     /// <summary>Λ_B for the batch: the loss Hessian in the outputs, times the batch weight.</summary>
     private IOutputSpaceMatrix OutputHessian(Tensor outputs, RiskBatch batch) => risk.LossFunction.Kind switch

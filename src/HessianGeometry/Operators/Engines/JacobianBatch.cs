@@ -10,6 +10,12 @@ namespace HessianGeometry.Operators.Engines;
 /// g(u) = J_Bᵀ u is built once with <c>create_graph</c>; it is linear in u, so J_B v = ∂⟨g(u), v⟩/∂u is one backward
 /// pass through g's graph. Then w = M_B (J_B v), and J_Bᵀ w is one vector-Jacobian product through the forward graph.
 /// A product costs two backward passes and never the second-order terms of the Hessian.
+/// <para>
+/// A cached batch (after <see cref="Detach"/>) that has served enough products switches to a
+/// <see cref="MaterialisedJacobian"/> when it fits the memory budget (the rule is in
+/// <see cref="JacobianMaterialisation"/>): J_B is built once, the autograd graphs are freed, and every further product is
+/// two matrix–vector products. Both paths compute the same J_Bᵀ M_B J_B v up to round-off.
+/// </para>
 /// </summary>
 internal sealed class JacobianBatch : IBatchCurvature
 {
@@ -18,21 +24,31 @@ internal sealed class JacobianBatch : IBatchCurvature
     private readonly Tensor dummy;
     private readonly Tensor[] transposed;
     private readonly IOutputSpaceMatrix matrix;
+    private readonly JacobianMaterialisation? materialisation;
+    private bool cached;
+    private bool refused;
+    private long served;
+    private long reservedBytes;
+    private MaterialisedJacobian? jacobian;
 
-    private JacobianBatch(ParameterSpace parameters, Tensor outputs, Tensor dummy, Tensor[] transposed, IOutputSpaceMatrix matrix)
+    private JacobianBatch(ParameterSpace parameters, Tensor outputs, Tensor dummy, Tensor[] transposed, IOutputSpaceMatrix matrix, JacobianMaterialisation? materialisation)
     {
         this.parameters = parameters;
         this.outputs = outputs;
         this.dummy = dummy;
         this.transposed = transposed;
         this.matrix = matrix;
+        this.materialisation = materialisation;
     }
+
+    /// <summary>True once this batch runs on a materialised Jacobian.</summary>
+    public bool IsMaterialised => jacobian is not null;
 
     /// <summary>
     /// Forwards the batch and builds g(u) = Jᵀu; <paramref name="outputMatrix"/> receives the detached outputs and the
-    /// batch and returns M_B.
+    /// batch and returns M_B. <paramref name="materialisation"/> (null: never) decides when a cached batch builds J_B.
     /// </summary>
-    public static JacobianBatch Prepare(EmpiricalRisk risk, RiskBatch batch, Func<Tensor, RiskBatch, IOutputSpaceMatrix> outputMatrix)
+    public static JacobianBatch Prepare(EmpiricalRisk risk, RiskBatch batch, Func<Tensor, RiskBatch, IOutputSpaceMatrix> outputMatrix, JacobianMaterialisation? materialisation = null)
     {
         var space = risk.AnalysisParameters;
         ModelChecks.Differentiable(space);
@@ -51,7 +67,7 @@ internal sealed class JacobianBatch : IBatchCurvature
                     throw new InvalidOperationException($"Parameter '{space.Names[i]}' is not used by the model's outputs, so its Jacobian does not exist. Exclude it from the parameter selection (ParameterSpace.FromModule(model, name => ...)).");
                 transposed[i] = grads[i];
             }
-            return new JacobianBatch(space, outputs, dummy, transposed, matrix);
+            return new JacobianBatch(space, outputs, dummy, transposed, matrix, materialisation);
         }
         catch
         {
@@ -61,6 +77,60 @@ internal sealed class JacobianBatch : IBatchCurvature
     }
 
     public Tensor Product(Tensor vector, bool keep)
+    {
+        if (Materialised(1) is { } materialised)
+            return materialised.Product(vector, matrix);
+        served++;
+        return AutogradProduct(vector, keep);
+    }
+
+    public void AddProductRows(Tensor rows, Tensor sum, bool keep)
+    {
+        var k = rows.shape[0];
+        if (Materialised(k) is { } materialised)
+        {
+            materialised.AddProductRows(rows, sum, matrix);
+            return;
+        }
+        for (long j = 0; j < k; j++)
+        {
+            using var scope = NewDisposeScope();
+            served++;
+            sum[j].add_(AutogradProduct(rows[j], keep || j < k - 1));
+        }
+    }
+
+    /// <summary>
+    /// The materialised Jacobian, built now when this cached batch is asked for <paramref name="incoming"/> products and
+    /// the rule says it pays off and fits; null for the autograd path. Once built, the autograd graphs are freed.
+    /// </summary>
+    private MaterialisedJacobian? Materialised(long incoming)
+    {
+        if (jacobian is not null || !cached || refused || materialisation is null || !materialisation.PaysOff(outputs.numel(), served, incoming))
+            return jacobian;
+        var bytes = MaterialisedJacobian.Bytes(outputs, parameters.Dimension);
+        if (!materialisation.TryReserve(bytes))
+        {
+            refused = true;
+            return null;
+        }
+        try
+        {
+            jacobian = MaterialisedJacobian.Build(parameters, outputs);
+        }
+        catch
+        {
+            materialisation.Release(bytes);
+            refused = true;
+            throw;
+        }
+        reservedBytes = bytes;
+        // The graphs of f and of Jᵀu are no longer needed: free the activations they hold.
+        DisposeGraph();
+        return jacobian;
+    }
+
+    private Tensor AutogradProduct(Tensor vector, bool keep)
     {
         using var scope = NewDisposeScope();
         var jv = JacobianProduct(vector);
@@ -103,6 +173,7 @@ internal sealed class JacobianBatch : IBatchCurvature
 
     public IBatchCurvature Detach()
     {
+        cached = true;
         outputs.DetachFromDisposeScope();
         dummy.DetachFromDisposeScope();
         foreach (var t in transposed)
@@ -113,10 +184,21 @@ internal sealed class JacobianBatch : IBatchCurvature
 
     public void Dispose()
     {
+        DisposeGraph();
+        matrix.Dispose();
+        if (jacobian is not null)
+        {
+            jacobian.Dispose();
+            jacobian = null;
+            materialisation?.Release(reservedBytes);
+        }
+    }
+
+    private void DisposeGraph()
+    {
         foreach (var t in transposed)
             t.Dispose();
         dummy.Dispose();
         outputs.Dispose();
-        matrix.Dispose();
     }
 }

@@ -11,7 +11,7 @@ namespace HessianGeometry.Operators.Engines;
 /// generator seeded with (seed, b): a streamed operator redraws the same labels for every product, so the operator is
 /// one fixed symmetric matrix.
 /// </summary>
-public sealed class MonteCarloFisherEngine : ICurvatureEngine
+public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwichEngine
 {
     private readonly EmpiricalRisk risk;
     private readonly int samples;
@@ -22,7 +22,14 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine
     /// <param name="samples">k ≥ 1, labels drawn per input.</param>
     /// <param name="seed">Seed of the draws.</param>
     public MonteCarloFisherEngine(EmpiricalRisk risk, int samples, long seed)
+        : this(risk, samples, seed, new JacobianMaterialisation())
     {
+    }
+
+    /// <summary>Creates the engine with the given materialisation rule (null: always the double-vjp path).</summary>
+    internal MonteCarloFisherEngine(EmpiricalRisk risk, int samples, long seed, JacobianMaterialisation? materialisation)
+    {
+        Materialisation = materialisation;
         Guard.NotNull(risk, nameof(risk));
         Guard.Positive(samples, nameof(samples), "Draw at least 1 label per input (curvlinops' default is 1; more samples lower the Monte-Carlo error as 1/√k).");
         GgnEngine.RequireConvexOutputLoss(risk.LossFunction, "The Monte-Carlo Fisher");
@@ -32,13 +39,19 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine
     }
 
     /// <inheritdoc />
+    JacobianMaterialisation? IJacobianSandwichEngine.Materialisation => Materialisation;
+
+    /// <summary>When cached batches switch to a materialised Jacobian (see <see cref="JacobianMaterialisation"/>).</summary>
+    internal JacobianMaterialisation? Materialisation { get; }
+
+    /// <inheritdoc />
     public string Name => "MonteCarloFisher";
 
     /// <summary>k, labels drawn per input.</summary>
     public int Samples => samples;
 
     /// <inheritdoc />
-    public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, SampledOuterProducts);
+    public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, SampledOuterProducts, Materialisation);
 
     private IOutputSpaceMatrix SampledOuterProducts(Tensor outputs, RiskBatch batch)
     {
