@@ -160,8 +160,8 @@ public sealed class HessianAnalysisPlan
         if (o.Alignment is not null) stages.Add("alignment");
         if (o.Complexity is not null) stages.Add("complexity");
         if (o.Margin is not null) stages.Add("margin");
-        if (o.Decomposition is not null) stages.Add("decomposition");
         if (o.SampleMargins is not null) stages.Add("sample-margins");
+        if (o.Decomposition is not null) stages.Add("decomposition");
         return stages;
     }
 
