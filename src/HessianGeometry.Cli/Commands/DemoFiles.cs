@@ -16,6 +16,6 @@ internal static class DemoFiles
         Directory.CreateDirectory(outDir);
         SafetensorsWriter.Write(Path.Combine(outDir, "model.safetensors"), model.named_parameters().ToDictionary(np => np.name, np => (Tensor)np.parameter.detach()));
         SafetensorsWriter.Write(Path.Combine(outDir, "data.safetensors"), new Dictionary<string, Tensor> { ["x_train"] = data.X, ["y_train"] = data.Y });
-        return ["model.safetensors", "data.safetensors"];
+        return [Path.Combine(outDir, "model.safetensors"), Path.Combine(outDir, "data.safetensors")];
     }
 }
