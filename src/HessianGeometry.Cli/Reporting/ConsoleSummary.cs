@@ -22,6 +22,10 @@ public static class ConsoleSummary
 
         Row(table, "parameters p / samples n", $"{Format(r.Parameters)} / {Format(r.Samples)}");
         Row(table, "loss / accuracy", $"{Format(r.Loss)} / {Percent(r.Accuracy)}");
+        // Every spectral row below describes the analysed matrix; say which when it is not the Hessian.
+        var matrix = r.Curvature is null or "hessian" ? "H" : r.Curvature switch { "ggn" => "GGN", "fisher" => "F", "empirical-fisher" => "F_emp", _ => r.Curvature };
+        if (matrix != "H")
+            Row(table, "curvature analysed", $"{r.Curvature} (eigenvalues, trace and bounds are the {matrix}'s, not the Hessian's)");
         if (r.Eigenvalues is { } top)
         {
             var shown = string.Join(", ", top.Take(EigenvaluesShown).Select(Format)) + (top.Length > EigenvaluesShown ? ", …" : string.Empty);
@@ -31,7 +35,7 @@ public static class ConsoleSummary
         if (r.BottomEigenvalues is { Length: > 0 } bottom)
             Row(table, "λmin", Format(bottom[0]));
         if (r.Trace is not null)
-            Row(table, $"tr(H) ({Text(r.TraceMethod)})", PlusMinus(r.Trace, r.TraceStandardError) + (r.Traces is { ReachedTarget: false } ? " (target not reached)" : string.Empty));
+            Row(table, $"tr({matrix}) ({Text(r.TraceMethod)})", PlusMinus(r.Trace, r.TraceStandardError) + (r.Traces is { ReachedTarget: false } ? " (target not reached)" : string.Empty));
         if (r.WolkowiczStyan is { } ws)
             Row(table, "Wolkowicz–Styan λmax ∈ / λmin ∈",
                 $"[{Format(ws.LambdaMaxLower)}, {Format(ws.LambdaMaxUpper)}] / [{Format(ws.LambdaMinLower)}, {Format(ws.LambdaMinUpper)}]");
@@ -53,7 +57,7 @@ public static class ConsoleSummary
         if (r.Margin is not null)
             Row(table, "margin", Format(r.Margin));
         var seconds = r.TimingsSeconds.TryGetValue("total", out var total) ? total : r.TimingsSeconds.Values.Sum();
-        Row(table, "Hessian-vector products / time", $"{Format(r.HvpCount)} / {Seconds(seconds)}");
+        Row(table, matrix == "H" ? "Hessian-vector products / time" : "curvature-vector products / time", $"{Format(r.HvpCount)} / {Seconds(seconds)}");
         // A stage that ran out of budget still gives numbers; the warning says they missed their target.
         foreach (var warning in r.BudgetWarnings)
             Row(table, "warning: budget ran out", warning);

@@ -55,6 +55,19 @@ public sealed class ConsoleSummaryTests
     }
 
     [Fact]
+    public void Render_OfAGgnAnalysis_NamesTheMatrixTheSpectralRowsDescribe()
+    {
+        var full = SampleReports.Full();
+        var ggn = Print(full with { Options = full.Options with { Curvature = HessianGeometry.Operators.CurvatureKind.Ggn } });
+        Assert.Contains("curvature analysed", ggn, StringComparison.Ordinal);
+        Assert.Contains("tr(GGN)", ggn, StringComparison.Ordinal);
+        Assert.Contains("curvature-vector products", ggn, StringComparison.Ordinal);
+        var hessian = Print(full);
+        Assert.DoesNotContain("curvature analysed", hessian, StringComparison.Ordinal);
+        Assert.Contains("tr(H)", hessian, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_WhenEveryTargetWasMet_PrintsNoWarning() =>
         Assert.DoesNotContain("warning", Print(SampleReports.Full()), StringComparison.Ordinal);
 
