@@ -37,49 +37,22 @@ public static class BlockHutchinson
 
         using var scope = NewDisposeScope();
         var p = op.Dimension;
-        using var generator = RandomVectors.CreateGenerator(options.Seed);
-        var traceSamples = new List<double>();
-        var squareSamples = new List<double>();
         var blockSamples = blocks.Select(_ => new List<double>()).ToArray();
         var mean = diagonal ? zeros(p, dtype: ScalarType.Float64, device: op.Device) : null;
         var m2 = diagonal ? zeros(p, dtype: ScalarType.Float64, device: op.Device) : null;
-        long applications = 0;
-        var probes = 0;
-        var reached = false;
-        while (probes < options.MaxProbes)
+        // The same draws, arithmetic and stopping rule as Hutchinson.TraceAndTraceOfSquare, so the whole-matrix samples agree bitwise.
+        var run = RademacherProbeLoop.Run(op, options, wantTrace: true, wantSquare, (zy, before) =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var limit = probes < options.MinProbes ? options.MinProbes : options.MaxProbes;
-            var k = Math.Min(options.BlockSize, limit - probes);
-            using (NewDisposeScope())
+            for (var b = 0; b < blocks.Count; b++)
+                blockSamples[b].AddRange(RademacherProbeLoop.ToArray(BlockSum(zy, blocks[b])));
+            if (diagonal)
             {
-                // The same draws and arithmetic as Hutchinson.Run, so the whole-matrix samples agree bitwise.
-                var z = RandomVectors.Rademacher(p, k, generator, op.DType, op.Device);
-                var y = op.ApplyBlock(z).to(ScalarType.Float64);
-                applications += k;
-                var zy = z.to(ScalarType.Float64) * y;
-                traceSamples.AddRange(ToArray(zy.sum(dim: 0)));
-                if (wantSquare)
-                    squareSamples.AddRange(ToArray((y * y).sum(dim: 0)));
-                for (var b = 0; b < blocks.Count; b++)
-                    blockSamples[b].AddRange(ToArray(BlockSum(zy, blocks[b])));
-                if (diagonal)
-                {
-                    for (var j = 0; j < k; j++)
-                        Welford(mean!, m2!, zy[.., j], probes + j + 1);
-                }
+                for (var j = 0; j < zy.shape[1]; j++)
+                    Welford(mean!, m2!, zy[.., j], before + j + 1);
             }
-            probes += k;
-            if (probes < options.MinProbes)
-                continue;
-            var traceDone = Reached(traceSamples, options.RelativeStandardError);
-            var squareDone = !wantSquare || Reached(squareSamples, options.RelativeStandardError);
-            if (traceDone && squareDone)
-            {
-                reached = true;
-                break;
-            }
-        }
+        }, cancellationToken);
+        var probes = run.Probes;
+        var applications = run.Applications;
 
         DiagonalEstimate? diagonalEstimate = null;
         if (diagonal)
@@ -89,9 +62,9 @@ public static class BlockHutchinson
             diagonalEstimate = new DiagonalEstimate("hutchinson", mean!.MoveToOuterDisposeScope(), standardErrors.MoveToOuterDisposeScope(), probes, applications);
         }
         return new BlockHutchinsonResult(
-            Estimate("Hutchinson", traceSamples, applications, reached),
-            wantSquare ? Estimate("Hutchinson tr(A²)", squareSamples, applications, reached) : null,
-            blockSamples.Select(s => Estimate("Hutchinson", s, applications, reached)).ToList(),
+            run.Estimate("Hutchinson", run.TraceSamples),
+            wantSquare ? run.Estimate("Hutchinson tr(A²)", run.SquareSamples) : null,
+            blockSamples.Select(s => run.Estimate("Hutchinson", s)).ToList(),
             diagonalEstimate);
     }
 
@@ -123,18 +96,4 @@ public static class BlockHutchinson
         mean.add_(delta.DividedBy(n));
         m2.add_(delta.mul_(sample - mean));
     }
-
-    private static bool Reached(List<double> samples, double relativeTarget)
-    {
-        var (m, se) = TraceSamples.MeanAndStandardError(samples);
-        return TraceSamples.Reached(m, se, relativeTarget);
-    }
-
-    private static TraceEstimate Estimate(string method, List<double> samples, long applications, bool reached)
-    {
-        var (m, se) = TraceSamples.MeanAndStandardError(samples);
-        return new TraceEstimate(method, m, se, samples.Count, applications, reached);
-    }
-
-    private static double[] ToArray(Tensor vector) => vector.cpu().data<double>().ToArray();
 }

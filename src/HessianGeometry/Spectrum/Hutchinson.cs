@@ -57,57 +57,8 @@ public static class Hutchinson
         if (wantSquare && !op.IsSymmetric)
             throw new ArgumentException("op is not symmetric, so E‖Az‖² estimates tr(AᵀA) rather than tr(A²). Pass a symmetric operator (a Hessian is symmetric).", nameof(op));
 
-        using var scope = NewDisposeScope();
-        var p = op.Dimension;
-        using var generator = RandomVectors.CreateGenerator(options.Seed);
-        var traceSamples = new List<double>();
-        var squareSamples = new List<double>();
-        long applications = 0;
-        var probes = 0;
-        var reached = false;
-        while (probes < options.MaxProbes)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            // Blocks first fill up to MinProbes exactly, so the first check happens at MinProbes, then run in BlockSize steps.
-            var limit = probes < options.MinProbes ? options.MinProbes : options.MaxProbes;
-            var k = Math.Min(options.BlockSize, limit - probes);
-            using (NewDisposeScope())
-            {
-                var z = RandomVectors.Rademacher(p, k, generator, op.DType, op.Device);
-                var y = op.ApplyBlock(z).to(ScalarType.Float64);
-                applications += k;
-                if (wantTrace)
-                    traceSamples.AddRange(ToArray((z.to(ScalarType.Float64) * y).sum(dim: 0)));
-                if (wantSquare)
-                    squareSamples.AddRange(ToArray((y * y).sum(dim: 0)));
-            }
-            probes += k;
-            if (probes < options.MinProbes)
-                continue;
-            var traceDone = !wantTrace || Reached(traceSamples, options.RelativeStandardError);
-            var squareDone = !wantSquare || Reached(squareSamples, options.RelativeStandardError);
-            if (traceDone && squareDone)
-            {
-                reached = true;
-                break;
-            }
-        }
-
-        return (wantTrace ? Estimate("Hutchinson", traceSamples, applications, reached) : null,
-            wantSquare ? Estimate("Hutchinson tr(A²)", squareSamples, applications, reached) : null);
+        var run = RademacherProbeLoop.Run(op, options, wantTrace, wantSquare, null, cancellationToken);
+        return (wantTrace ? run.Estimate("Hutchinson", run.TraceSamples) : null,
+            wantSquare ? run.Estimate("Hutchinson tr(A²)", run.SquareSamples) : null);
     }
-
-    private static bool Reached(List<double> samples, double relativeTarget)
-    {
-        var (mean, se) = TraceSamples.MeanAndStandardError(samples);
-        return TraceSamples.Reached(mean, se, relativeTarget);
-    }
-
-    private static TraceEstimate Estimate(string method, List<double> samples, long applications, bool reached)
-    {
-        var (mean, se) = TraceSamples.MeanAndStandardError(samples);
-        return new TraceEstimate(method, mean, se, samples.Count, applications, reached);
-    }
-
-    private static double[] ToArray(Tensor vector) => vector.cpu().data<double>().ToArray();
 }
