@@ -17,7 +17,7 @@ namespace HessianGeometry.Benchmarks.Analysis;
 /// ratio is what the rest of the pipeline adds. The authors' pipeline (benchmarks/reference/paper_pipeline.py) is timed
 /// on the same architecture and data in the same run by benchmarks/reference/run_issue17_side_by_side.sh.
 /// Problems: 2-50-50-3 and the paper's 2-100-100-3 (p = 10,703) ReLU on the 300 three-Gaussian points; a 2-16-16-3
-/// stand-in in the dry pass. HG_BENCH_MAX_P drops problems above that many parameters.
+/// stand-in in the dry pass. HG_BENCH_MIN_P / HG_BENCH_MAX_P select sizes.
 /// </summary>
 [MemoryDiagnoser]
 [MonitoringStrategy]
@@ -33,7 +33,7 @@ public class PaperPipelineBenchmarks
     [ParamsSource(nameof(Problems))]
     public BenchmarkProblem Problem { get; set; } = BenchmarkProblems.Paper10k;
 
-    /// <summary>The problems, without those above HG_BENCH_MAX_P parameters when it is set.</summary>
+    /// <summary>The problems, limited by HG_BENCH_MIN_P / HG_BENCH_MAX_P.</summary>
     public static IEnumerable<BenchmarkProblem> Problems
     {
         get
@@ -41,8 +41,7 @@ public class PaperPipelineBenchmarks
             var all = BenchmarkSettings.Choose(
                 [new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
                 [BenchmarkProblems.Dry]);
-            var limit = long.TryParse(Environment.GetEnvironmentVariable("HG_BENCH_MAX_P"), CultureInfo.InvariantCulture, out var max) ? max : long.MaxValue;
-            return all.Where(problem => problem.ParameterCount <= limit);
+            return BenchmarkSettings.WithinSizeLimits(all);
         }
     }
 

@@ -34,7 +34,7 @@ public class DenseEigenDecompositionBenchmarks
     [ParamsSource(nameof(Problems))]
     public BenchmarkProblem Problem { get; set; } = BenchmarkProblems.Trained1315;
 
-    /// <summary>The problems (the paper's p = 10,703 too), without those above HG_BENCH_MAX_P parameters when it is set.</summary>
+    /// <summary>The problems (the paper's p = 10,703 too), limited by HG_BENCH_MIN_P / HG_BENCH_MAX_P.</summary>
     public static IEnumerable<BenchmarkProblem> Problems
     {
         get
@@ -42,8 +42,7 @@ public class DenseEigenDecompositionBenchmarks
             var all = BenchmarkSettings.Choose(
                 [BenchmarkProblems.Trained1315, new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
                 [BenchmarkProblems.Dry]);
-            var limit = long.TryParse(Environment.GetEnvironmentVariable("HG_BENCH_MAX_P"), CultureInfo.InvariantCulture, out var max) ? max : long.MaxValue;
-            return all.Where(problem => problem.ParameterCount <= limit);
+            return BenchmarkSettings.WithinSizeLimits(all);
         }
     }
 
