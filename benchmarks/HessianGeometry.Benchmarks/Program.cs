@@ -25,6 +25,7 @@ for (var i = 0; i < args.Length; i++)
         rest.Add(args[i]);
 }
 
+HessianGeometry.HessianGeometryRuntime.EnsureLoaded(); // first, so that MKL's kernel choice sees HessianGeometry's MklCodePath
 torch.set_num_threads(BenchmarkSettings.Threads);
 Console.WriteLine($"// HessianGeometry benchmarks: torch threads = {torch.get_num_threads()}, {(BenchmarkSettings.IsDry ? "dry pass (small problems)" : "full problems")}");
 

@@ -17,6 +17,7 @@ internal static class SingleThreadedTorch
         // A child process that checks how the library reports a broken native install must be the first to touch TorchSharp.
         if (Environment.GetEnvironmentVariable(SkipVariable) == "1")
             return;
+        HessianGeometryRuntime.EnsureLoaded(); // first, as an application would: MKL chooses its kernels once (MklCodePath)
         set_num_threads(1);
     }
 

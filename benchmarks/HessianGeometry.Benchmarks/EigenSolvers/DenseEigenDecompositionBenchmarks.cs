@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using HessianGeometry.Benchmarks.Infrastructure;
 using HessianGeometry.Operators;
@@ -11,7 +12,11 @@ namespace HessianGeometry.Benchmarks.EigenSolvers;
 /// Goal 3 of issue #17: every full dense symmetric eigendecomposition route available here, on the same exact Hessian
 /// (float64, symmetrised as <c>DenseSpectrum</c> does). Baseline: libtorch <c>linalg.eigh</c> (values and vectors, what
 /// the exact solver uses). Against it: libtorch <c>linalg.eigvalsh</c> (values only: enough for exact traces and the
-/// spectrum, not for the complete alignment) and MathNet's managed <c>Evd</c> (values and vectors). The setup writes the
+/// spectrum, not for the complete alignment), LAPACK <c>dsyevd</c> called directly by P/Invoke from libtorch_cpu.so (the
+/// MKL routine behind <c>linalg.eigh</c>, without libtorch's copies; <c>dsyevr</c> and <c>dsyev</c> are not exported) and
+/// MathNet's managed <c>Evd</c> (values and vectors), each at 1 and 2 libtorch/MKL threads. Which MKL kernels ran
+/// (<c>MklCodePath</c>: on AMD the vendor check is bypassed unless HESSIANGEOMETRY_MKL_VENDOR_CHECK=keep) is printed
+/// in the "Max abs. diff" column of the baseline. The setup writes the
 /// matrix to the temp directory (hg-eigh-P.f64, raw little-endian float64) so that
 /// benchmarks/reference/numpy_eigh.py decomposes the same matrix with NumPy in the same run
 /// (benchmarks/reference/run_speed_goals.sh). Thread count: the suite's --threads.
@@ -29,10 +34,26 @@ public class DenseEigenDecompositionBenchmarks
     [ParamsSource(nameof(Problems))]
     public BenchmarkProblem Problem { get; set; } = BenchmarkProblems.Trained1315;
 
-    /// <summary>The problems.</summary>
-    public static IEnumerable<BenchmarkProblem> Problems => BenchmarkSettings.Choose(
-        [BenchmarkProblems.Trained1315, new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64)],
-        [BenchmarkProblems.Dry]);
+    /// <summary>The problems (the paper's p = 10,703 too), limited by HG_BENCH_MIN_P / HG_BENCH_MAX_P.</summary>
+    public static IEnumerable<BenchmarkProblem> Problems
+    {
+        get
+        {
+            var all = BenchmarkSettings.Choose(
+                [BenchmarkProblems.Trained1315, new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
+                [BenchmarkProblems.Dry]);
+            return BenchmarkSettings.WithinSizeLimits(all);
+        }
+    }
+
+    /// <summary>libtorch (and MKL) intra-op threads for the decomposition; the suite's --threads is restored afterwards.</summary>
+    [ParamsSource(nameof(ThreadCounts))]
+    public int Threads { get; set; } = 1;
+
+    /// <summary>1 and 2 threads (HG_BENCH_THREADS="1" or "2" keeps one); 1 in the dry pass.</summary>
+    public static IEnumerable<int> ThreadCounts => BenchmarkSettings.IsDry ? [1]
+        : Environment.GetEnvironmentVariable("HG_BENCH_THREADS") is { Length: > 0 } only ? only.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))
+        : [1, 2];
 
     /// <summary>Where the setup writes the matrix for the NumPy reference.</summary>
     public static string MatrixPath(long p) => Path.Combine(Path.GetTempPath(), $"hg-eigh-{p}.f64");
@@ -40,6 +61,7 @@ public class DenseEigenDecompositionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        set_num_threads(BenchmarkSettings.Threads);
         var (model, x, y) = Problem.Create();
         using var op = BenchmarkProblems.Operator(model, x, y);
         using (var scope = NewDisposeScope())
@@ -55,6 +77,7 @@ public class DenseEigenDecompositionBenchmarks
         Buffer.BlockCopy(flat, 0, bytes, 0, bytes.Length);
         File.WriteAllBytes(MatrixPath(p), bytes);
         CaseMetrics.Once(this, "validate", Validate);
+        set_num_threads(Threads);
     }
 
     /// <summary>All routes must give the same eigenvalues (1e-10 of max|λ|) and small residuals before anything is timed.</summary>
@@ -71,9 +94,16 @@ public class DenseEigenDecompositionBenchmarks
             var evd = Matrix<double>.Build.DenseOfArray(managed).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
             mathNet = evd.EigenValues.Select(c => c.Real).Order().Zip(values.data<double>().ToArray(), (a, b) => Math.Abs(a - b)).Max() / scale;
         }
-        if (!(residual < 1e-10) || !(valuesOnly < 1e-10) || !(mathNet < 1e-10))
-            throw new InvalidOperationException($"Eigen routes disagree: eigh residual {residual:E2}, eigvalsh {valuesOnly:E2}, MathNet {mathNet:E2} (relative to max|λ|); refusing to time them.");
+        var (directValues, directVectors) = Syevd(matrix);
+        var direct = directValues.Zip(values.data<double>().ToArray(), (a, b) => Math.Abs(a - b)).Max() / scale;
+        using var v = tensor(directVectors).reshape(matrix.shape[0], matrix.shape[0]).T;
+        var directResidual = (matrix.mm(v) - v * tensor(directValues).unsqueeze(0)).norm(0).max().item<double>() / scale;
+        if (!(residual < 1e-10) || !(valuesOnly < 1e-10) || !(mathNet < 1e-10) || !(direct < 1e-10) || !(directResidual < 1e-10))
+            throw new InvalidOperationException($"Eigen routes disagree: eigh residual {residual:E2}, eigvalsh {valuesOnly:E2}, MathNet {mathNet:E2}, dsyevd {direct:E2} (residual {directResidual:E2}) (relative to max|λ|); refusing to time them.");
         CaseMetrics.Record(this, nameof(LibtorchEigh), "Max rel. residual", Format(residual));
+        CaseMetrics.Record(this, nameof(LibtorchEigh), "Max abs. diff", "MKL: " + HessianGeometry.Internal.MklCodePath.Status);
+        CaseMetrics.Record(this, nameof(DirectSyevd), "Max rel. residual", Format(directResidual));
+        CaseMetrics.Record(this, nameof(DirectSyevd), "Max abs. diff", Format(direct) + " of max|λ|");
         CaseMetrics.Record(this, nameof(LibtorchEigvalsh), "Max abs. diff", Format(valuesOnly) + " of max|λ|");
         CaseMetrics.Record(this, nameof(MathNetEvd), "Max abs. diff", Format(mathNet) + " of max|λ|");
     }
@@ -81,7 +111,11 @@ public class DenseEigenDecompositionBenchmarks
     private static string Format(double value) => value.ToString("0.0e0", CultureInfo.InvariantCulture);
 
     [GlobalCleanup]
-    public void Cleanup() => matrix.Dispose();
+    public void Cleanup()
+    {
+        matrix.Dispose();
+        set_num_threads(BenchmarkSettings.Threads);
+    }
 
     [Benchmark(Baseline = true, Description = "libtorch eigh (values + vectors)")]
     public void LibtorchEigh()
@@ -90,6 +124,9 @@ public class DenseEigenDecompositionBenchmarks
         values.Dispose();
         vectors.Dispose();
     }
+
+    [Benchmark(Description = "LAPACK dsyevd by P/Invoke (values + vectors)")]
+    public void DirectSyevd() => Syevd(matrix);
 
     [Benchmark(Description = "libtorch eigvalsh (values only)")]
     public void LibtorchEigvalsh()
@@ -103,4 +140,31 @@ public class DenseEigenDecompositionBenchmarks
     [Benchmark(Description = "MathNet managed Evd (values + vectors)")]
     [SkippedFor(nameof(Problem), "2-50-50-3/gauss3", "the managed EVD is several times slower than LAPACK at p = 1,315 already; at p = 2,853 it would take minutes per call on the loaded machine")]
     public void MathNetEvd() => Matrix<double>.Build.DenseOfArray(managed).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+
+    /// <summary>
+    /// dsyevd("V", "L") on a copy of the matrix, column-major (the matrix is symmetric, so its row-major buffer is its
+    /// column-major one). Returns the ascending eigenvalues and the eigenvectors as a column-major p·p buffer (row-major Vᵀ).
+    /// </summary>
+    private static (double[] Values, double[] Vectors) Syevd(Tensor symmetric)
+    {
+        var n = (int)symmetric.shape[0];
+        var a = symmetric.data<double>().ToArray();
+        var w = new double[n];
+        byte jobz = (byte)'V', uplo = (byte)'L';
+        int lda = n, query = -1, iquery = -1;
+        var workSize = new double[1];
+        var iworkSize = new int[1];
+        Lapack.Dsyevd(ref jobz, ref uplo, ref n, a, ref lda, w, workSize, ref query, iworkSize, ref iquery, out var info);
+        int lwork = (int)workSize[0], liwork = iworkSize[0];
+        Lapack.Dsyevd(ref jobz, ref uplo, ref n, a, ref lda, w, new double[lwork], ref lwork, new int[liwork], ref liwork, out info);
+        if (info != 0)
+            throw new InvalidOperationException($"dsyevd returned info = {info}.");
+        return (w, a);
+    }
+
+    private static class Lapack
+    {
+        [DllImport("libtorch_cpu.so", EntryPoint = "dsyevd_")]
+        public static extern void Dsyevd(ref byte jobz, ref byte uplo, ref int n, double[] a, ref int lda, double[] w, double[] work, ref int lwork, int[] iwork, ref int liwork, out int info);
+    }
 }

@@ -47,8 +47,7 @@ public class AllEigenvectorAlignmentBenchmarks
             var all = BenchmarkSettings.Choose(
                 [new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
                 [BenchmarkProblems.Dry]);
-            var limit = long.TryParse(Environment.GetEnvironmentVariable("HG_BENCH_MAX_P"), CultureInfo.InvariantCulture, out var max) ? max : long.MaxValue;
-            return all.Where(problem => problem.ParameterCount <= limit);
+            return BenchmarkSettings.WithinSizeLimits(all);
         }
     }
 

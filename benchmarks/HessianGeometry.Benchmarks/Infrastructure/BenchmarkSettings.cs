@@ -17,4 +17,16 @@ public static class BenchmarkSettings
 
     /// <summary>Returns <paramref name="dry"/> in a dry pass and <paramref name="full"/> otherwise.</summary>
     public static T[] Choose<T>(T[] full, T[] dry) => IsDry ? dry : full;
+
+    /// <summary>
+    /// The problems with HG_BENCH_MIN_P ≤ p ≤ HG_BENCH_MAX_P (parameters; either bound unset = none): the side-by-side
+    /// scripts pick one size per run (benchmarks/reference/run_issue17_side_by_side.sh).
+    /// </summary>
+    public static IEnumerable<BenchmarkProblem> WithinSizeLimits(IEnumerable<BenchmarkProblem> problems)
+    {
+        static long Bound(string name, long none) =>
+            long.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : none;
+        long min = Bound("HG_BENCH_MIN_P", 0), max = Bound("HG_BENCH_MAX_P", long.MaxValue);
+        return problems.Where(problem => problem.ParameterCount >= min && problem.ParameterCount <= max);
+    }
 }

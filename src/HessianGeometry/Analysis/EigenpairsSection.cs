@@ -35,6 +35,9 @@ public sealed record EigenpairsSection
     /// <summary>Hessian-vector products the solve spent (the exact solver: the p products that materialised the Hessian).</summary>
     public long OperatorApplications { get; init; }
 
+    /// <summary>The exact solver only: how the dense eigen-decomposition was computed (routine, threads, MKL kernels); null otherwise.</summary>
+    public EigendecompositionRoute? Eigendecomposition { get; init; }
+
     /// <summary>The section for a solver's result.</summary>
     public static EigenpairsSection From(EigenResult result)
     {

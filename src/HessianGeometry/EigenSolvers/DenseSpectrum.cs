@@ -13,8 +13,9 @@ public sealed class DenseSpectrum : IDisposable
 {
     private readonly double scale;
 
-    private DenseSpectrum(Tensor matrix, double[] eigenvalues, Tensor eigenvectors, double[] residualNorms, long operatorApplications, TimeSpan wallTime)
+    private DenseSpectrum(Tensor matrix, double[] eigenvalues, Tensor eigenvectors, double[] residualNorms, long operatorApplications, TimeSpan wallTime, EigendecompositionRoute route)
     {
+        Route = route;
         Matrix = matrix;
         Eigenvalues = eigenvalues;
         Eigenvectors = eigenvectors;
@@ -42,6 +43,9 @@ public sealed class DenseSpectrum : IDisposable
     /// <summary>Operator applications spent materialising the matrix (p for a Hessian).</summary>
     public long OperatorApplications { get; }
 
+    /// <summary>How the decomposition was computed (routine, threads, MKL kernels).</summary>
+    public EigendecompositionRoute Route { get; }
+
     /// <summary>Time spent materialising and decomposing.</summary>
     public TimeSpan WallTime { get; }
 
@@ -57,13 +61,14 @@ public sealed class DenseSpectrum : IDisposable
         using var scope = NewDisposeScope();
         var a = matrix.detach().to(ScalarType.Float64);
         var symmetric = ((a + a.T) / 2).contiguous();
+        var route = EigendecompositionRoute.LibtorchEigh();
         var (values, vectors) = linalg.eigh(symmetric);
         var residuals = (symmetric.mm(vectors) - vectors * values.unsqueeze(0)).norm(0);
         var eigenvalues = values.cpu().data<double>().ToArray();
         var residualNorms = residuals.cpu().data<double>().ToArray();
         var kept = symmetric.DetachFromDisposeScope();
         var basis = vectors.contiguous().DetachFromDisposeScope();
-        return new DenseSpectrum(kept, eigenvalues, basis, residualNorms, operatorApplications, elapsed + clock.Elapsed);
+        return new DenseSpectrum(kept, eigenvalues, basis, residualNorms, operatorApplications, elapsed + clock.Elapsed, route);
     }
 
     /// <summary>

@@ -13,7 +13,9 @@ public static class HessianGeometryRuntime
     /// cannot (a missing backend package, or on Debian 12 / Ubuntu 22.04 a <c>libLibTorchSharp.so</c> that needs
     /// GLIBCXX_3.4.32 and was not patched). Call it as the first statement of <c>Main</c>, before any TorchSharp call:
     /// TorchSharp's own first call fails with a misleading message, and this check cannot run before code that does not
-    /// touch HessianGeometry. Cheap after the first call; thread-safe.
+    /// touch HessianGeometry. Cheap after the first call; thread-safe. On AMD Linux x64 hosts calling it first also lets
+    /// libtorch's MKL choose its optimised kernels (about 1.6× faster dense eigen-decompositions; docs/solvers.md, "Which
+    /// decomposition"): MKL makes that choice at its first call, for example the first matrix product of training.
     /// </summary>
     /// <exception cref="TorchSharpLoadException">The native library cannot be loaded; the message says why and how to fix it.</exception>
     public static void EnsureLoaded() => TorchRuntime.EnsureLoaded();

@@ -89,6 +89,15 @@ public static class ChildProcessProgram
                 }
                 return 0;
             }
+            case "mkl-eigh":
+            {
+                // A seeded symmetric matrix decomposed on whichever MKL kernels this process got (MklCodePathTests).
+                using var scope = NewDisposeScope();
+                var a = randn(400, 400, dtype: ScalarType.Float64, generator: new Generator(11));
+                using var spectrum = HessianGeometry.EigenSolvers.DenseSpectrum.FromMatrix(a.mm(a.T) / 400 - eye(400, dtype: ScalarType.Float64));
+                Emit(new { status = HessianGeometry.Internal.MklCodePath.Status, route = spectrum.Route.Route, eigenvalues = spectrum.Eigenvalues, residual = spectrum.ResidualNorms.Max() });
+                return 0;
+            }
             case "abort-inside-autograd":
             {
                 // Deliberately unguarded: proves that the harness sees a native abort (exit code 134, no result line).
