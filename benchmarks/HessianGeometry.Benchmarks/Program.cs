@@ -51,6 +51,7 @@ var config = DefaultConfig.Instance
         new CaseMetricColumn("Rel. error", "Mean |estimate − exact| / |exact| over the seeds named in the benchmark's doc"),
         new CaseMetricColumn("Per-row loop", "Time of the per-column HVP loop (measured, or ~extrapolated from a prefix of columns)"),
         new CaseMetricColumn(InterleavedRatio.Column, "Time / the baseline's, the two timed alternately in one loop (median of the per-round ratios; median times; minimum times; rounds)"),
+        new CaseMetricColumn(InterleavedRatio.CpuColumn, "As the interleaved ratio, timed by the thread's CPU time instead of the wall clock (ModelHvpBenchmarks)"),
         new CaseMetricColumn("Max abs. diff", "Largest difference from the reference implementation (validated in GlobalSetup)"),
         new CaseMetricColumn(NativeMemoryProbe.PeakColumn, "Peak resident-memory growth during one invocation after malloc_trim (VmHWM − VmRSS; see NativeMemoryProbe)"),
         new CaseMetricColumn(NativeMemoryProbe.LiveColumn, "Live TorchSharp tensors gained over repeated invocations (must be 0)"),
