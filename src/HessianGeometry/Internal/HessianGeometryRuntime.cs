@@ -2,7 +2,7 @@ using HessianGeometry.Internal;
 
 namespace HessianGeometry;
 
-/// <summary>Process-wide runtime checks and settings: the TorchSharp load check and the convolution-backend opt-outs.</summary>
+/// <summary>Process-wide runtime checks and settings: the TorchSharp load check, the convolution-backend opt-outs and the native-heap setting.</summary>
 public static class HessianGeometryRuntime
 {
     private static volatile bool useOneDnn;
