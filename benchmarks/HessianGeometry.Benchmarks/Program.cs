@@ -8,9 +8,11 @@ using HessianGeometry.Benchmarks;
 using HessianGeometry.Benchmarks.Infrastructure;
 using TorchSharp;
 
-// Usage: dotnet run -c Release --project benchmarks/HessianGeometry.Benchmarks -- [--dry] [--threads N] [BenchmarkDotNet args]
-//   --dry        CI pass: one invocation per benchmark on small problems (proves every suite runs).
-//   --threads N  libtorch intra-op threads (default 1; see docs/benchmarks.md for the 1-vs-2 comparison).
+// Usage: dotnet run -c Release --project benchmarks/HessianGeometry.Benchmarks -- [--dry] [--threads N] [--malloc-defaults] [BenchmarkDotNet args]
+//   --dry              CI pass: one invocation per benchmark on small problems (proves every suite runs).
+//   --threads N        libtorch intra-op threads (default 1; see docs/benchmarks.md for the 1-vs-2 comparison).
+//   --malloc-defaults  HessianGeometryRuntime.TuneNativeHeap = false: glibc's own malloc thresholds (the before/after
+//                      comparison in docs/benchmarks.md, "Model fixtures").
 // The in-process toolchain is required: BenchmarkDotNet's default out-of-process build copies TorchSharp's native
 // library unpatched, and it then fails to load on Debian 12 / Ubuntu 22.04 (see README, "Linux hosts"). It also lets
 // [ParamsSource] members and the custom columns share this process's state (BenchmarkSettings, CaseMetrics).
@@ -19,6 +21,8 @@ for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--dry")
         BenchmarkSettings.IsDry = true;
+    else if (args[i] == "--malloc-defaults")
+        HessianGeometry.HessianGeometryRuntime.TuneNativeHeap = false;
     else if (args[i] == "--threads" && i + 1 < args.Length)
         BenchmarkSettings.Threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
     else
@@ -27,7 +31,8 @@ for (var i = 0; i < args.Length; i++)
 
 HessianGeometry.HessianGeometryRuntime.EnsureLoaded(); // first, so that MKL's kernel choice sees HessianGeometry's MklCodePath
 torch.set_num_threads(BenchmarkSettings.Threads);
-Console.WriteLine($"// HessianGeometry benchmarks: torch threads = {torch.get_num_threads()}, {(BenchmarkSettings.IsDry ? "dry pass (small problems)" : "full problems")}");
+Console.WriteLine($"// HessianGeometry benchmarks: torch threads = {torch.get_num_threads()}, {(BenchmarkSettings.IsDry ? "dry pass (small problems)" : "full problems")}, " +
+    $"TuneNativeHeap = {HessianGeometry.HessianGeometryRuntime.TuneNativeHeap}");
 
 // The in-process toolchain aborts a case after a timeout (5 minutes by default); the 10,703-parameter exact Hessian's
 // setup and eigendecompositions take longer than that on 2 cores.
@@ -47,12 +52,14 @@ var config = DefaultConfig.Instance
         new CaseMetricColumn("Rel. error", "Mean |estimate − exact| / |exact| over the seeds named in the benchmark's doc"),
         new CaseMetricColumn("Per-row loop", "Time of the per-column HVP loop (measured, or ~extrapolated from a prefix of columns)"),
         new CaseMetricColumn(InterleavedRatio.Column, "Time / the baseline's, the two timed alternately in one loop (median of the per-round ratios; median times; minimum times; rounds)"),
+        new CaseMetricColumn(InterleavedRatio.CpuColumn, "As the interleaved ratio, timed by the thread's CPU time instead of the wall clock (ModelHvpBenchmarks)"),
         new CaseMetricColumn("Max abs. diff", "Largest difference from the reference implementation (validated in GlobalSetup)"),
         new CaseMetricColumn(NativeMemoryProbe.PeakColumn, "Peak resident-memory growth during one invocation after malloc_trim (VmHWM − VmRSS; see NativeMemoryProbe)"),
         new CaseMetricColumn(NativeMemoryProbe.LiveColumn, "Live TorchSharp tensors gained over repeated invocations (must be 0)"),
         new CaseMetricColumn(NativeMemoryProbe.RssColumn, "Native resident growth (VmRSS − GC committed bytes, after malloc_trim) over repeated invocations"))
     .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkMarker).Assembly).Run(rest.ToArray(), config);
+Console.WriteLine($"// {HessianGeometry.HessianGeometryRuntime.DescribeNativeHeap()}");
 foreach (var leak in NativeMemoryProbe.Leaks)
     Console.WriteLine($"// LEAK: {leak} stayed alive over repeated runs");
 var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));

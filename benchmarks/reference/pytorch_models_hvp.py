@@ -13,7 +13,7 @@ ratios as the median of the per-run ratios / the ratio of the minima):
                     of B rows (each batch's loss weighted by its share of n), what HessianGeometry's Streamed mode does
 
     nice -n 10 /usr/bin/python3 benchmarks/reference/pytorch_models_hvp.py [--repeats 30] [--threads 1] [--mkldnn off]
-        [--batch 16] [--models residual_cnn,attention] [--torchscript]
+        [--batch 16] [--models residual_cnn,attention] [--torchscript] [--clock thread]
 
 --mkldnn off sets torch.backends.mkldnn.enabled = False (oneDNN off, as HessianGeometry runs while an operator is
 alive; docs/convolutions.md).
@@ -38,18 +38,23 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "HessianGeometry.Tests", "fixture
 import generate_model_fixtures as fixtures  # noqa: E402
 
 
+CLOCK = time.perf_counter
+
+
 def interleaved(fns, repeats):
     """Times of each function over `repeats` rounds, the functions called one after the other in every round, so that
-    an HVP and its gradient see the same load of a shared machine (3 warm-up rounds first)."""
+    an HVP and its gradient see the same load of a shared machine (3 warm-up rounds first). CLOCK is the wall clock, or
+    with --clock thread this thread's CPU time (time.thread_time: the same CLOCK_THREAD_CPUTIME_ID as HessianGeometry's
+    "Interleaved CPU ratio"; with one thread, CPU autograd runs on the calling thread)."""
     for _ in range(3):
         for fn in fns:
             fn()
     times = [[] for _ in fns]
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
+            start = CLOCK()
             fn()
-            times[i].append(1e3 * (time.perf_counter() - start))
+            times[i].append(1e3 * (CLOCK() - start))
     return times
 
 
@@ -142,12 +147,16 @@ def main():
     parser.add_argument("--models", default="residual_cnn,attention,plain_cnn")
     parser.add_argument("--torchscript", action="store_true",
                         help="time the committed TorchScript fixtures (NAME.pt, NAME_f32.pt) instead of the eager modules")
+    parser.add_argument("--clock", choices=("wall", "thread"), default="wall",
+                        help="wall clock, or this thread's CPU time (robust to other processes on a shared machine)")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.thread_time if args.clock == "thread" else time.perf_counter
     torch.set_num_threads(args.threads)
     torch.backends.mkldnn.enabled = args.mkldnn == "on"
     print(f"PyTorch {torch.__version__}, CPU {cpu_name()}, {torch.get_num_threads()} thread(s), "
           f"oneDNN {'on' if torch.backends.mkldnn.enabled else 'off'}, "
-          f"{'TorchScript fixtures' if args.torchscript else 'eager modules'}, median / minimum of {args.repeats} runs")
+          f"{'TorchScript fixtures' if args.torchscript else 'eager modules'}, {args.clock} clock, median / minimum of {args.repeats} runs")
     header = "| Model | p | n | dtype | gradient | HVP | HVP / gradient | HVP cached | HVP cached / gradient |"
     if args.batch > 0:
         header += f" gradient, batches of {args.batch} | HVP, batches of {args.batch} | streamed HVP / gradient |"

@@ -18,7 +18,21 @@ public static class InterleavedRatio
     /// times and the minimum times: "1.84 (2.117 / 1.150 ms; min 2.010 / 1.101)". <paramref name="perInvoke"/> divides
     /// the operation's time (a block of k products timed per vector).
     /// </summary>
-    public static string Measure(Action baseline, Action operation, int perInvoke = 1)
+    public static string Measure(Action baseline, Action operation, int perInvoke = 1) =>
+        Measure(baseline, operation, perInvoke, static () => Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency);
+
+    /// <summary>The column <see cref="MeasureCpu"/> is shown in.</summary>
+    public const string CpuColumn = "Interleaved CPU ratio";
+
+    /// <summary>
+    /// As <see cref="Measure(Action, Action, int)"/>, timed by the calling thread's CPU time (<see cref="ThreadCpuClock"/>)
+    /// instead of the wall clock: on a loaded machine a long operation is preempted more often than its short baseline,
+    /// which biases the wall-clock ratio upwards. "n/a" where the clock cannot be read.
+    /// </summary>
+    public static string MeasureCpu(Action baseline, Action operation, int perInvoke = 1) =>
+        ThreadCpuClock.IsAvailable ? Measure(baseline, operation, perInvoke, ThreadCpuClock.Milliseconds) : "n/a";
+
+    private static string Measure(Action baseline, Action operation, int perInvoke, Func<double> clock)
     {
         for (var i = 0; i < 3; i++)
         {
@@ -31,12 +45,12 @@ public static class InterleavedRatio
         var total = Stopwatch.StartNew();
         while (operations.Count < maxRounds && (operations.Count < minRounds || total.Elapsed.TotalSeconds < 2))
         {
-            var start = Stopwatch.GetTimestamp();
+            var start = clock();
             baseline();
-            baselines.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            start = Stopwatch.GetTimestamp();
+            baselines.Add(clock() - start);
+            start = clock();
             operation();
-            operations.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds / perInvoke);
+            operations.Add((clock() - start) / perInvoke);
         }
         var ratio = Median(operations.Zip(baselines, (o, b) => o / b));
         return string.Create(CultureInfo.InvariantCulture,

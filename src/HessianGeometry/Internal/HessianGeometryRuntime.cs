@@ -2,11 +2,12 @@ using HessianGeometry.Internal;
 
 namespace HessianGeometry;
 
-/// <summary>Process-wide runtime checks and settings: the TorchSharp load check and the convolution-backend opt-outs.</summary>
+/// <summary>Process-wide runtime checks and settings: the TorchSharp load check, the convolution-backend opt-outs and the native-heap setting.</summary>
 public static class HessianGeometryRuntime
 {
     private static volatile bool useOneDnn;
     private static volatile bool useNnpack;
+    private static volatile bool tuneNativeHeap = true;
 
     /// <summary>
     /// Loads TorchSharp's native library now and throws <see cref="TorchSharpLoadException"/> naming the real cause if it
@@ -40,4 +41,21 @@ public static class HessianGeometryRuntime
         get => useNnpack;
         set => useNnpack = value;
     }
+
+    /// <summary>
+    /// When true (the default), the first analysis fixes glibc malloc's mmap and trim thresholds at 32 MiB and 64 MiB for
+    /// the process, the ceiling of glibc's own dynamic thresholds, so that the temporaries libtorch frees after every
+    /// Hessian-vector product are reused rather than returned to the kernel and page-faulted back in (on the residual CNN
+    /// fixture most of the product's time went to that; docs/benchmarks.md). One-way; costs up to 64 MiB of freed heap
+    /// kept mapped. Set it to false before the first analysis to leave malloc alone. Linux with glibc only; a process that
+    /// sets the thresholds itself (GLIBC_TUNABLES, MALLOC_*_ variables) is left alone.
+    /// </summary>
+    public static bool TuneNativeHeap
+    {
+        get => tuneNativeHeap;
+        set => tuneNativeHeap = value;
+    }
+
+    /// <summary>What <see cref="TuneNativeHeap"/> did in this process, for logs. Never throws.</summary>
+    public static string DescribeNativeHeap() => NativeHeapSettings.Describe();
 }

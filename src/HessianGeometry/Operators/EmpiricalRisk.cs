@@ -18,6 +18,7 @@ namespace HessianGeometry.Operators;
 /// forward pass (<see cref="PrecisionTwin"/>): the caller's module and its tensors are never written. While a risk is
 /// alive, libtorch's oneDNN and NNPACK convolution paths are off for the process (<see cref="ConvolutionBackendScope"/>:
 /// oneDNN gave intermittent NaN or wrong convolution gradients on some CPUs); disposing the last risk restores them.
+/// The first risk of a process also fixes glibc malloc's thresholds (<see cref="HessianGeometryRuntime.TuneNativeHeap"/>).
 /// </remarks>
 public sealed class EmpiricalRisk : IDisposable
 {
@@ -52,6 +53,8 @@ public sealed class EmpiricalRisk : IDisposable
             throw new ArgumentException($"AnalysisDType must be Float32 or Float64 but was {dtype}.", nameof(options));
         precision = ModelInPrecision.Create(model, Parameters, dtype);
         AnalysisParameters = precision.Parameters;
+        // Products free and reallocate libtorch's temporaries every time: keep freed heap mapped (once per process).
+        NativeHeapSettings.EnsureApplied();
         // Open for the risk's lifetime, so that cached graphs built now and products taken later use the same kernels.
         backends = ConvolutionBackendScope.Enter();
         try

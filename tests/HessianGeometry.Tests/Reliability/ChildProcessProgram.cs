@@ -1,3 +1,4 @@
+using HessianGeometry.Internal;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -73,6 +74,17 @@ public static class ChildProcessProgram
                 var outcome = ConvolutionScenario.Run(ScalarType.Float64, passes: 2);
                 Console.Error.Flush();
                 Emit(new { finite = outcome.NonFiniteGradients == 0, backends = ConvolutionBackendScope.Describe() });
+                return 0;
+            }
+            case "native-heap":
+            {
+                // native-heap tune|optout: heap kept after freeing libtorch temporaries, before and after the first
+                // EmpiricalRisk-style call that fixes glibc malloc's thresholds (NativeHeapSettingsTests).
+                var before = NativeHeapScenario.PageFaultsPerProduct();
+                HessianGeometryRuntime.TuneNativeHeap = args[1] != "optout";
+                NativeHeapSettings.EnsureApplied();
+                var after = NativeHeapScenario.PageFaultsPerProduct();
+                Emit(new { before, after, description = HessianGeometryRuntime.DescribeNativeHeap() });
                 return 0;
             }
             case "ensure-loaded":
