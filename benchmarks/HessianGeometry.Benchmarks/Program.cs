@@ -29,7 +29,7 @@ for (var i = 0; i < args.Length; i++)
         rest.Add(args[i]);
 }
 
-HessianGeometry.HessianGeometryRuntime.EnsureLoaded(); // first, so that MKL's kernel choice sees HessianGeometry's MklCodePath
+HessianGeometry.HessianGeometryRuntime.UseOptimisedMklKernels(); // first: MKL chooses its kernels at its first call
 torch.set_num_threads(BenchmarkSettings.Threads);
 Console.WriteLine($"// HessianGeometry benchmarks: torch threads = {torch.get_num_threads()}, {(BenchmarkSettings.IsDry ? "dry pass (small problems)" : "full problems")}, " +
     $"TuneNativeHeap = {HessianGeometry.HessianGeometryRuntime.TuneNativeHeap}");

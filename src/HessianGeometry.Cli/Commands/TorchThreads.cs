@@ -20,7 +20,7 @@ internal static class TorchThreads
     {
         if (threads < 1)
             throw new ArgumentException($"--threads must be at least 1 but was {threads}.");
-        HessianGeometryRuntime.EnsureLoaded(); // before MKL's first call: it chooses its kernels once (MklCodePath)
+        HessianGeometryRuntime.UseOptimisedMklKernels(); // before MKL's first call: it chooses its kernels once
         set_num_threads(threads);
     }
 }

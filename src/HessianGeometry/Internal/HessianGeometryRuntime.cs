@@ -14,12 +14,28 @@ public static class HessianGeometryRuntime
     /// cannot (a missing backend package, or on Debian 12 / Ubuntu 22.04 a <c>libLibTorchSharp.so</c> that needs
     /// GLIBCXX_3.4.32 and was not patched). Call it as the first statement of <c>Main</c>, before any TorchSharp call:
     /// TorchSharp's own first call fails with a misleading message, and this check cannot run before code that does not
-    /// touch HessianGeometry. Cheap after the first call; thread-safe. On AMD Linux x64 hosts calling it first also lets
-    /// libtorch's MKL choose its optimised kernels (about 1.6× faster dense eigen-decompositions; docs/solvers.md, "Which
-    /// decomposition"): MKL makes that choice at its first call, for example the first matrix product of training.
+    /// touch HessianGeometry. Cheap after the first call; thread-safe.
     /// </summary>
     /// <exception cref="TorchSharpLoadException">The native library cannot be loaded; the message says why and how to fix it.</exception>
     public static void EnsureLoaded() => TorchRuntime.EnsureLoaded();
+
+    /// <summary>
+    /// Loads libtorch (as <see cref="EnsureLoaded"/>) and, on AMD Linux x64 hosts, lets libtorch's statically linked MKL
+    /// use its optimised kernels instead of the generic ones it picks for non-Intel CPUs (about 1.3–1.6× faster dense
+    /// eigen-decompositions; docs/solvers.md, "Which decomposition"). Opt-in because it is process-wide and one-way: every
+    /// later MKL call of the process, the application's own training included, takes the new kernels (same results to
+    /// rounding, not bitwise). Call it as the first statement of <c>Main</c>: MKL chooses its kernels at its first call,
+    /// and a later call changes nothing (the returned status says so). <c>HESSIANGEOMETRY_MKL_VENDOR_CHECK=keep</c>
+    /// refuses it; <c>=bypass</c> applies it at load without this call. The CLI calls it.
+    /// </summary>
+    /// <returns>What was done, e.g. "vendor check bypassed (AMD), MKL CPU code 7", or why nothing was done.</returns>
+    /// <exception cref="TorchSharpLoadException">The native library cannot be loaded.</exception>
+    public static string UseOptimisedMklKernels()
+    {
+        TorchRuntime.EnsureLoaded();
+        MklCodePath.Apply();
+        return MklCodePath.Status;
+    }
 
     /// <summary>
     /// When true, <see cref="ConvolutionBackendScope"/> leaves libtorch's oneDNN setting as it is, so convolutions may use

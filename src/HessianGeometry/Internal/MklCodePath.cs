@@ -16,11 +16,14 @@ namespace HessianGeometry.Internal;
 /// "yes" before MKL's first call is exactly what the widespread <c>LD_PRELOAD</c> workaround does, without needing the
 /// variable set before the process starts. MKL still checks the CPU's feature flags, so it only chooses kernels whose
 /// instructions the CPU has. Results stay within rounding of the generic path's (the decompositions are validated by
-/// their residuals). Set <c>HESSIANGEOMETRY_MKL_VENDOR_CHECK=keep</c> to leave MKL as it is.
+/// their residuals). Because the change is process-wide and one-way (every later MKL call of the process, also the
+/// application's own training, takes the new kernels), the library applies it only when asked:
+/// <see cref="HessianGeometryRuntime.UseOptimisedMklKernels"/>, or <c>HESSIANGEOMETRY_MKL_VENDOR_CHECK=bypass</c> at load.
+/// The CLI and the benchmarks ask for it; <c>HESSIANGEOMETRY_MKL_VENDOR_CHECK=keep</c> refuses it everywhere.
 /// </summary>
 internal static class MklCodePath
 {
-    /// <summary>The environment variable that switches this off (value <c>keep</c>).</summary>
+    /// <summary>The environment variable that switches this on at load (value <c>bypass</c>) or off everywhere (value <c>keep</c>).</summary>
     public const string OptOutVariable = "HESSIANGEOMETRY_MKL_VENDOR_CHECK";
 
     private const string Library = "libtorch_cpu.so";
@@ -29,7 +32,13 @@ internal static class MklCodePath
 
     // Kept alive for the life of the process: MKL may call through the slot at any time.
     private static readonly IntelCpuTrueFunction Answer = () => 1;
-    private static string status = "not checked";
+    private static readonly object Gate = new();
+    private static bool applied;
+    private static string status = "unchanged (not requested: HessianGeometryRuntime.UseOptimisedMklKernels() or " + OptOutVariable + "=bypass)";
+
+    /// <summary>True when the environment asks for the bypass at load (<c>HESSIANGEOMETRY_MKL_VENDOR_CHECK=bypass</c>).</summary>
+    public static bool RequestedByEnvironment =>
+        string.Equals(Environment.GetEnvironmentVariable(OptOutVariable), "bypass", StringComparison.OrdinalIgnoreCase);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int IntelCpuTrueFunction();
@@ -40,16 +49,22 @@ internal static class MklCodePath
     /// <summary>What happened, for reports: e.g. "vendor check bypassed (AMD), MKL CPU code 7" or why nothing was done.</summary>
     public static string Status => status;
 
-    /// <summary>Applies the change once, after libtorch has loaded and before anything runs MKL. Never throws.</summary>
+    /// <summary>Applies the change once per process, after libtorch has loaded and before anything runs MKL. Never throws.</summary>
     public static void Apply()
     {
-        try
+        lock (Gate)
         {
-            status = TryApply();
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            status = "unchanged (" + ex.GetType().Name + ": " + ex.Message + ")";
+            if (applied)
+                return;
+            applied = true;
+            try
+            {
+                status = TryApply();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                status = "unchanged (" + ex.GetType().Name + ": " + ex.Message + ")";
+            }
         }
     }
 

@@ -19,7 +19,8 @@ internal static class TorchRuntime
         try
         {
             using var probe = TorchSharp.torch.zeros(1);
-            MklCodePath.Apply(); // before anything runs MKL: it chooses its kernels once per process
+            if (MklCodePath.RequestedByEnvironment)
+                MklCodePath.Apply(); // before anything runs MKL: it chooses its kernels once per process
             return null;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

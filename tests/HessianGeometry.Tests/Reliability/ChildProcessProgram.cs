@@ -103,7 +103,10 @@ public static class ChildProcessProgram
             }
             case "mkl-eigh":
             {
-                // A seeded symmetric matrix decomposed on whichever MKL kernels this process got (MklCodePathTests).
+                // A seeded symmetric matrix decomposed on whichever MKL kernels this process got (MklCodePathTests):
+                // "mkl-eigh optimised" asks for the optimised kernels first, as the CLI does; plain "mkl-eigh" does not.
+                if (args.Length > 1 && args[1] == "optimised")
+                    HessianGeometryRuntime.UseOptimisedMklKernels();
                 using var scope = NewDisposeScope();
                 var a = randn(400, 400, dtype: ScalarType.Float64, generator: new Generator(11));
                 using var spectrum = HessianGeometry.EigenSolvers.DenseSpectrum.FromMatrix(a.mm(a.T) / 400 - eye(400, dtype: ScalarType.Float64));
