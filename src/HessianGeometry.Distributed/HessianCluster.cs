@@ -16,12 +16,12 @@ namespace HessianGeometry.Distributed;
 /// </summary>
 public sealed class HessianCluster : IAsyncDisposable
 {
-    private readonly IHost host;
+    private readonly IHost? host;
     private readonly IClusterClient client;
     private readonly IReadOnlyList<ShardRoute> routes;
     private readonly TransportCounters counters = new();
 
-    private HessianCluster(ClusterOptions options, IHost host, IClusterClient client, IReadOnlyList<ShardRoute> routes, ShardDescription description)
+    private HessianCluster(ClusterOptions options, IHost? host, IClusterClient client, IReadOnlyList<ShardRoute> routes, ShardDescription description)
     {
         Description = description;
         Options = options;
@@ -62,27 +62,43 @@ public sealed class HessianCluster : IAsyncDisposable
         try
         {
             await host.StartAsync(ct).ConfigureAwait(false);
-            var client = host.Services.GetRequiredService<IClusterClient>();
-            var silos = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, ct).ConfigureAwait(false);
-            var addresses = silos.Keys.Select(s => s.ToParsableString()).Order(StringComparer.Ordinal).ToList();
-            var descriptions = await Task.WhenAll(addresses.Select(async a =>
-            {
-                try
-                {
-                    return await client.GetGrain<IWorkerInfoGrain>(GrainKeys.Worker(a)).Describe(ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    throw new ClusterShardException(null, a, $"Worker {a} did not describe its shard: {ex.Message}", ex);
-                }
-            })).ConfigureAwait(false);
-            return new HessianCluster(options, host, client, ShardCoverage.Check(descriptions), descriptions[0]);
+            return await AttachAsync(options, host, host.Services.GetRequiredService<IClusterClient>(), ct).ConfigureAwait(false);
         }
         catch
         {
             await StopAsync(host).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Uses a client that is already connected and owned by someone else (Orleans' in-process test cluster host, whose
+    /// silos are not reachable through TCP gateways); disposing the result leaves that client running.
+    /// <see cref="ClusterOptions.Gateways"/> and <see cref="ClusterOptions.ConfigureClient"/> are not used.
+    /// </summary>
+    internal static Task<HessianCluster> ConnectAsync(IClusterClient client, ClusterOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        return AttachAsync(options, null, client, ct);
+    }
+
+    private static async Task<HessianCluster> AttachAsync(ClusterOptions options, IHost? host, IClusterClient client, CancellationToken ct)
+    {
+        var silos = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, ct).ConfigureAwait(false);
+        var addresses = silos.Keys.Select(s => s.ToParsableString()).Order(StringComparer.Ordinal).ToList();
+        var descriptions = await Task.WhenAll(addresses.Select(async a =>
+        {
+            try
+            {
+                return await client.GetGrain<IWorkerInfoGrain>(GrainKeys.Worker(a)).Describe(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new ClusterShardException(null, a, $"Worker {a} did not describe its shard: {ex.Message}", ex);
+            }
+        })).ConfigureAwait(false);
+        return new HessianCluster(options, host, client, ShardCoverage.Check(descriptions), descriptions[0]);
     }
 
     /// <summary>One worker's description: the data file and keys every worker reads.</summary>
@@ -109,8 +125,12 @@ public sealed class HessianCluster : IAsyncDisposable
     public Operators.CurvatureOperator CreateOperator(Operators.EmpiricalRisk risk, Operators.CurvatureKind kind, Operators.CurvatureOptions? options = null, CancellationToken ct = default) =>
         new ClusterOperatorFactory(this).Create(risk, kind, options ?? new Operators.CurvatureOptions(), ct);
 
-    /// <summary>Closes the client connection (the workers keep running).</summary>
-    public async ValueTask DisposeAsync() => await StopAsync(host).ConfigureAwait(false);
+    /// <summary>Closes the client connection (the workers keep running); a client passed in by its owner stays open.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (host is not null)
+            await StopAsync(host).ConfigureAwait(false);
+    }
 
     /// <summary>Builds (or finds) every shard's operator for <paramref name="config"/>; all must agree on p.</summary>
     internal async Task<PreparedOperator[]> PrepareAsync(OperatorConfig config, CancellationToken ct) =>

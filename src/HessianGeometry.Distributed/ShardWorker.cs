@@ -2,7 +2,6 @@ using HessianGeometry.Distributed.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 
 namespace HessianGeometry.Distributed;
 
@@ -20,11 +19,7 @@ public static class ShardWorker
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Shard);
-        foreach (var (path, what) in new[] { (options.ModelPath, "model"), (options.DataPath, "data") })
-        {
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"The {what} file '{path}' does not exist on this machine.", path);
-        }
+        ShardSiloBuilderExtensions.EnsureFilesExist(options);
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         if (log is not null)
@@ -50,14 +45,7 @@ public static class ShardWorker
             {
                 silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, options.Primary, options.ServiceId, options.ClusterId);
             }
-            silo.Services.AddSingleton(options);
-            silo.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
-            // Faster failure detection than the defaults: a dead worker's shard moves to another worker sooner.
-            silo.Configure<ClusterMembershipOptions>(o =>
-            {
-                o.ProbeTimeout = TimeSpan.FromSeconds(3);
-                o.NumMissedProbesLimit = 2;
-            });
+            silo.AddHessianShard(options);
         });
         var host = builder.Build();
         try
