@@ -35,6 +35,12 @@ public sealed record EigenpairsSection
     /// <summary>Hessian-vector products the solve spent (the exact solver: the p products that materialised the Hessian).</summary>
     public long OperatorApplications { get; init; }
 
+    /// <summary>
+    /// For the exact solver, how the dense matrix was built: from the MLP's structure (blockwise matrix products) or from
+    /// p unit-vector products, and why; null for iterative solvers.
+    /// </summary>
+    public string? MatrixBuild { get; init; }
+
     /// <summary>The section for a solver's result.</summary>
     public static EigenpairsSection From(EigenResult result)
     {

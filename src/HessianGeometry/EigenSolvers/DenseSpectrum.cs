@@ -42,6 +42,9 @@ public sealed class DenseSpectrum : IDisposable
     /// <summary>Operator applications spent materialising the matrix (p for a Hessian).</summary>
     public long OperatorApplications { get; }
 
+    /// <summary>How the matrix was materialised (structural MLP build or block products, and why); empty for <see cref="FromMatrix"/>.</summary>
+    public string MatrixBuild { get; internal set; } = string.Empty;
+
     /// <summary>Time spent materialising and decomposing.</summary>
     public TimeSpan WallTime { get; }
 
