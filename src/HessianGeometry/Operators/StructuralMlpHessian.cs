@@ -256,8 +256,19 @@ public static class StructuralMlpHessian
             var samples = right.shape[0];
             var rightWidth = right.shape[1];
             var cross = !gaussNewton && !diagonal && steps[m].WeightIndex >= 0;
-            var nByRow = n.permute(1, 0, 2);
-            var pByRow = cross ? p!.permute(2, 0, 1) : null;
+            var leftWidth = left.shape[1];
+            // Off the diagonal, materialise the smaller operand: R per row of layer l (w_l·n·w_m(d_m+1) elements) or, per
+            // column row c′ of layer m, N ⊗ ã_l (w_m·n·w_l(d_l+1)) plus the cross term's P ⊗ ã_l (w_l(d_l+1)·d_m·n).
+            var byRows = (double)rowsOfL * samples * columnsOfM * rightWidth;
+            var byColumns = (double)columnsOfM * samples * rowsOfL * leftWidth + (cross ? (double)rowsOfL * leftWidth * InWidth(m) * samples : 0);
+            if (!diagonal && byColumns < byRows)
+            {
+                AddPairByColumns(l, m, n, p, homogeneous[l]!, right, cross ? outputGradients[m] : null, result, cancellationToken);
+                return;
+            }
+            // Contiguous [w_l, n, ·] layouts: the broadcast products below then run along contiguous memory.
+            var nByRow = n.permute(1, 0, 2).contiguous();
+            var pByRow = cross ? p!.permute(2, 0, 1).contiguous() : null;
             var delta = cross ? outputGradients[m]! : null;
             var chunk = Math.Max(1, Math.Min(rowsOfL, TileElements / (samples * columnsOfM * rightWidth)));
             for (long c0 = 0; c0 < rowsOfL; c0 += chunk)
@@ -279,6 +290,44 @@ public static class StructuralMlpHessian
                     AddTile(result, m, 0, l, c0, block.permute(2, 3, 0, 1));
                 else if (kc > cc)
                     AddTile(result, m, c0 + cc, l, c0, block.narrow(2, cc, kc - cc).permute(2, 3, 0, 1));
+            }
+        }
+
+        /// <summary>
+        /// The off-diagonal block (θ_l, θ_m) with the columns of layer m as the batch: for each output row c′ of layer m,
+        /// Σ_i (N_i[·, c′] ⊗ ã_l,i) ã_m,iᵀ, and the cross term Σ_i (P_i ⊗ ã_l,i) δ_m,iᵀ as one matrix product; chunked over
+        /// the rows of layer l. Cheaper than <see cref="AddPair"/>'s orientation when layer l is much smaller than layer m.
+        /// </summary>
+        private void AddPairByColumns(int l, int m, Tensor n, Tensor? p, Tensor leftInputs, Tensor right, Tensor? delta, Tensor result, CancellationToken cancellationToken)
+        {
+            var rowsOfL = OutWidth(l);
+            var columnsOfM = OutWidth(m);
+            var samples = right.shape[0];
+            var leftWidth = leftInputs.shape[1];
+            var rightWidth = right.shape[1];
+            var weightColumns = InWidth(m);
+            var nByColumn = n.permute(2, 1, 0).contiguous();             // [w_m, w_l, n]
+            var pByRow = delta is null ? null : p!.permute(2, 1, 0).contiguous(); // [w_l, d_m, n]
+            var leftT = leftInputs.t().contiguous();                     // [d̃_l, n]
+            var rightByColumn = right.unsqueeze(0).expand(columnsOfM, -1, -1);
+            var perRow = samples * leftWidth * (columnsOfM + (delta is null ? 0 : weightColumns));
+            var chunk = Math.Max(1, Math.Min(rowsOfL, TileElements / perRow));
+            for (long c0 = 0; c0 < rowsOfL; c0 += chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var tileScope = NewDisposeScope();
+                var cc = Math.Min(chunk, rowsOfL - c0);
+                var factors = nByColumn.narrow(1, c0, cc).unsqueeze(2) * leftT.unsqueeze(0).unsqueeze(0); // [w_m, cc, d̃_l, n]
+                var products = factors.view(columnsOfM, cc * leftWidth, samples).bmm(rightByColumn);       // [w_m, cc·d̃_l, d̃_m]
+                var tile = products.view(columnsOfM, cc, leftWidth, rightWidth).permute(1, 2, 0, 3).contiguous(); // [cc, d̃_l, w_m, d̃_m]
+                if (delta is not null)
+                {
+                    var crossFactors = pByRow!.narrow(0, c0, cc).unsqueeze(1) * leftT.unsqueeze(0).unsqueeze(2); // [cc, d̃_l, d_m, n]
+                    var crossProducts = crossFactors.view(-1, samples).mm(delta).view(cc, leftWidth, weightColumns, columnsOfM);
+                    tile.narrow(3, 0, weightColumns).add_(crossProducts.permute(0, 1, 3, 2));
+                }
+                AddTile(result, l, c0, m, 0, tile);
+                AddTile(result, m, 0, l, c0, tile.permute(2, 3, 0, 1));
             }
         }
 
