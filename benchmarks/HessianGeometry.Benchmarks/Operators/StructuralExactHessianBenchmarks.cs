@@ -55,7 +55,9 @@ public class StructuralExactHessianBenchmarks
             CaseMetrics.Record(this, nameof(BlockProducts), "HVPs", blocks.OperatorApplications.ToString(CultureInfo.InvariantCulture));
             Console.WriteLine($"// {Problem}: {structural.Note}");
         }
-        CaseMetrics.Record(this, nameof(Structural), InterleavedRatio.Column, Interleaved(BlockProducts, Structural, BenchmarkSettings.IsDry ? 1 : op.Dimension > 5000 ? 3 : 5));
+        var ratio = Interleaved(BlockProducts, Structural, BenchmarkSettings.IsDry ? 1 : op.Dimension > 5000 ? 3 : 5);
+        Console.WriteLine($"// {Problem}: structural / block products, interleaved: {ratio}");
+        CaseMetrics.Record(this, nameof(Structural), InterleavedRatio.Column, ratio);
     }
 
     /// <summary>

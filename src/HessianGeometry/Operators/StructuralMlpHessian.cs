@@ -23,7 +23,8 @@ namespace HessianGeometry.Operators;
 /// <para>
 /// Cost in multiply-adds: n Σ_{l≤m} p_l p_m (diagonal blocks once, by symmetry) for the blocks, plus O(n w³) per pair of
 /// layers for Ĥ and D; C times less than the Gram matrix UᵀU of the nC back-propagated loss-Hessian factors, and about
-/// 8× less than p block products. Working memory besides the p×p result: per-sample [rows, w, w] tensors in chunks of at
+/// 8× less than p block products — but the build is bound by the memory traffic of materialising the product operands
+/// (n·w_l·p_m elements per pair), not by arithmetic (docs/benchmarks.md, issue #17 goal 2). Working memory besides the p×p result: per-sample [rows, w, w] tensors in chunks of at
 /// most 2²² elements and product tiles of at most 2²⁴ elements (128 MiB in float64).
 /// </para>
 /// </remarks>
