@@ -37,6 +37,11 @@ public sealed record EigenpairsSection
 
     /// <summary>The exact solver only: how the dense eigen-decomposition was computed (routine, threads, MKL kernels); null otherwise.</summary>
     public EigendecompositionRoute? Eigendecomposition { get; init; }
+    /// <summary>
+    /// For the exact solver, how the dense matrix was built: from the MLP's structure (blockwise matrix products) or from
+    /// p unit-vector products, and why; null for iterative solvers.
+    /// </summary>
+    public string? MatrixBuild { get; init; }
 
     /// <summary>The section for a solver's result.</summary>
     public static EigenpairsSection From(EigenResult result)

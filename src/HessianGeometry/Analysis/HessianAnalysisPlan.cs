@@ -76,6 +76,7 @@ public sealed class HessianAnalysisPlan
                 // One decomposition serves the eigenpairs, the exact traces and the complexity count over all p eigenvectors.
                 var denseSolver = solver as DenseEigenSolver ?? new DenseEigenSolver(o.ExactMemoryBudgetBytes);
                 dense = stages.Stage("exact-hessian", () => denseSolver.Decompose(op, cancellationToken));
+                log.LogInformation("Exact matrix: {MatrixBuild}.", dense.MatrixBuild);
             }
             if (o.TopEigenpairs.Count > 0)
             {
@@ -83,7 +84,7 @@ public sealed class HessianAnalysisPlan
                     ? dense.Pairs(SpectrumEnd.LargestAlgebraic, o.TopEigenpairs.Count, o.TopEigenpairs.Tolerance)
                     : stages.Stage("eigenpairs", () => Solve(solver, op, o.TopEigenpairs, SpectrumEnd.LargestAlgebraic, o.Seed, stages));
                 topVectors = result.Eigenvectors;
-                report = report with { TopEigenpairs = EigenpairsSection.From(result) with { Eigendecomposition = dense?.Route } };
+                report = report with { TopEigenpairs = EigenpairsSection.From(result) with { Eigendecomposition = dense?.Route, MatrixBuild = dense?.MatrixBuild } };
                 if (!result.Converged)
                     log.LogWarning("Top eigenpairs did not all converge within {Budget} HVPs; relative residuals: {Residuals}.", o.TopEigenpairs.MaxOperatorApplications, string.Join(", ", result.RelativeResiduals.Select(r => r.ToString("G3"))));
             }
@@ -92,7 +93,7 @@ public sealed class HessianAnalysisPlan
                 using var result = dense is not null
                     ? dense.Pairs(SpectrumEnd.SmallestAlgebraic, o.BottomEigenpairs.Count, o.BottomEigenpairs.Tolerance)
                     : stages.Stage("bottom-eigenpairs", () => Solve(solver, op, o.BottomEigenpairs, SpectrumEnd.SmallestAlgebraic, o.Seed + 1, stages));
-                report = report with { BottomEigenpairs = EigenpairsSection.From(result) with { Eigendecomposition = dense?.Route } };
+                report = report with { BottomEigenpairs = EigenpairsSection.From(result) with { Eigendecomposition = dense?.Route, MatrixBuild = dense?.MatrixBuild } };
                 if (!result.Converged)
                     log.LogWarning("Bottom eigenpairs did not all converge within {Budget} HVPs.", o.BottomEigenpairs.MaxOperatorApplications);
             }

@@ -5,10 +5,11 @@ using static TorchSharp.torch;
 namespace HessianGeometry.EigenSolvers;
 
 /// <summary>
-/// The exact eigen-solver ("exact"): materialises the operator as a dense float64 matrix from p unit-vector products
-/// (<see cref="ExactHessian.Compute"/>, refused beyond <see cref="MemoryBudgetBytes"/>), decomposes it with
+/// The exact eigen-solver ("exact"): materialises the operator as a dense float64 matrix, from the MLP's structure
+/// where it can, otherwise from p unit-vector products (<see cref="ExactHessian.Build"/>, refused beyond
+/// <see cref="MemoryBudgetBytes"/>; <see cref="DenseSpectrum.MatrixBuild"/> says which), decomposes it with
 /// <c>torch.linalg.eigh</c> and returns the wanted pairs with the same evidence as the iterative solvers. Unlike them it
-/// can return all p pairs (k = p). Its cost is fixed: p products and O(p³) for the decomposition, whatever
+/// can return all p pairs (k = p). Its cost is fixed: p products (one for a structural MLP build) and O(p³) for the decomposition, whatever
 /// <see cref="EigenSolverOptions.MaxOperatorApplications"/> says; memory 8p² bytes (twice that while decomposing).
 /// Use <see cref="Decompose"/> to keep the decomposition for several consumers instead of solving twice.
 /// </summary>
@@ -42,9 +43,11 @@ public sealed class DenseEigenSolver(long memoryBudgetBytes = ExactHessian.Defau
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var before = op.ApplicationCount;
         using var scope = NewDisposeScope();
-        var matrix = ExactHessian.Compute(op, ScalarType.Float64, MemoryBudgetBytes, cancellationToken: cancellationToken);
+        var built = ExactHessian.Build(op, ScalarType.Float64, MemoryBudgetBytes, cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        return DenseSpectrum.FromMatrix(matrix, op.ApplicationCount - before, clock.Elapsed);
+        var spectrum = DenseSpectrum.FromMatrix(built.Matrix, op.ApplicationCount - before, clock.Elapsed);
+        spectrum.MatrixBuild = built.Note;
+        return spectrum;
     }
 
     /// <inheritdoc />

@@ -45,6 +45,8 @@ public sealed class DenseSpectrum : IDisposable
 
     /// <summary>How the decomposition was computed (routine, threads, MKL kernels).</summary>
     public EigendecompositionRoute Route { get; }
+    /// <summary>How the matrix was materialised (structural MLP build or block products, and why); empty for <see cref="FromMatrix"/>.</summary>
+    public string MatrixBuild { get; internal set; } = string.Empty;
 
     /// <summary>Time spent materialising and decomposing.</summary>
     public TimeSpan WallTime { get; }
