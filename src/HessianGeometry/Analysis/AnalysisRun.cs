@@ -4,11 +4,12 @@ using static TorchSharp.torch;
 
 namespace HessianGeometry.Analysis;
 
-/// <summary>What a plan runs on besides its options: the model, loss and data (not serialisable), a logger and a label.</summary>
+/// <summary>What a plan runs on besides its options: the model, loss and data (not serialisable), a logger, a label and, for a distributed analysis, where the operator comes from.</summary>
 internal sealed record AnalysisRun(
     nn.Module<Tensor, Tensor> Model,
     LossFunction Loss,
     DataSource Data,
     AnalysisOptions Options,
     ILogger? Logger,
-    string? Label);
+    string? Label,
+    ICurvatureOperatorFactory? OperatorFactory = null);

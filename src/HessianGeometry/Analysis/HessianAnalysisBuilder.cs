@@ -23,6 +23,7 @@ public sealed class HessianAnalysisBuilder
     private bool? exact;
     private ILogger? logger;
     private string? label;
+    private ICurvatureOperatorFactory? operatorFactory;
 
     internal HessianAnalysisBuilder(nn.Module<Tensor, Tensor> model) => this.model = model;
 
@@ -51,6 +52,26 @@ public sealed class HessianAnalysisBuilder
         data = source;
         return this;
     }
+
+    /// <summary>
+    /// Takes the curvature operator from <paramref name="factory"/> instead of building it over the local risk (used by
+    /// HessianGeometry.Distributed to sum products over workers; every stage runs unchanged on the operator it returns).
+    /// </summary>
+    public HessianAnalysisBuilder WithOperatorFactory(ICurvatureOperatorFactory factory)
+    {
+        Guard.NotNull(factory, nameof(factory));
+        operatorFactory = factory;
+        return this;
+    }
+
+    /// <summary>The model under analysis (for extensions that must check it against remote copies).</summary>
+    internal nn.Module<Tensor, Tensor> Model => model;
+
+    /// <summary>The loss as configured so far.</summary>
+    internal LossFunction Loss => loss;
+
+    /// <summary>The data as configured so far (null before WithData).</summary>
+    internal DataSource? Data => data;
 
     /// <summary>Replaces every option at once (e.g. options read from a previous report's <see cref="MinimumReport.Options"/>); later builder calls edit them.</summary>
     public HessianAnalysisBuilder WithOptions(AnalysisOptions analysisOptions)
@@ -363,7 +384,7 @@ public sealed class HessianAnalysisBuilder
             throw new ArgumentOutOfRangeException(nameof(TopEigenpairs), $"Asked for {k} eigenpairs of a {p}-parameter Hessian, which has only {p}. Ask for at most {p}.");
         if (!frozen.Solver.IsExact && k >= p)
             throw new ArgumentOutOfRangeException(nameof(TopEigenpairs), $"Asked for {k} eigenpairs of a {p}-parameter Hessian; matrix-free solvers need k < p. Call UseExactHessian() to get all of them, or ask for fewer.");
-        return new HessianAnalysisPlan(new AnalysisRun(model, loss, data, frozen, logger, label));
+        return new HessianAnalysisPlan(new AnalysisRun(model, loss, data, frozen, logger, label, operatorFactory));
     }
 
     /// <summary>Builds and runs the analysis (see <see cref="HessianAnalysisPlan.AnalyzeMinimum"/>).</summary>

@@ -46,14 +46,15 @@ public sealed class HessianAnalysisPlan
             _ => (ScalarType?)null,
         };
         using var risk = new EmpiricalRisk(run.Model, run.Loss, run.Data, space, new EmpiricalRiskOptions { AnalysisDType = dtype });
-        using var op = CurvatureOperators.Create(risk, o.Curvature, new CurvatureOptions
+        var curvatureOptions = new CurvatureOptions
         {
             GraphMode = o.GraphMode,
             Engine = o.HvpEngine,
             FisherSamples = o.FisherSamples,
             Seed = o.Seed,
             CheckDeterministic = o.CheckDeterminism,
-        });
+        };
+        using var op = run.OperatorFactory?.Create(risk, o.Curvature, curvatureOptions, cancellationToken) ?? CurvatureOperators.Create(risk, o.Curvature, curvatureOptions);
         var stages = new StageRunner(op, Stages(o), progress, log, cancellationToken);
         log.LogInformation("Analysing the {Curvature} of {Parameters} parameters over {Samples} samples in {DType}.", CurvatureOperators.NameOf(o.Curvature), op.Dimension, op.Risk.SampleCount, op.DType);
         log.LogInformation("Curvature-vector products: {EngineNote}.", op.EngineNote);
@@ -165,7 +166,7 @@ public sealed class HessianAnalysisPlan
         return stages;
     }
 
-    private static (double Loss, double? Accuracy) LossAndAccuracy(CurvatureOperator op) => op.Risk.LossAndAccuracy();
+    private static (double Loss, double? Accuracy) LossAndAccuracy(CurvatureOperator op) => op.LossAndAccuracy();
 
     private static EigenResult Solve(IEigenSolver solver, CurvatureOperator op, EigenpairOptions pairs, SpectrumEnd which, long seed, StageRunner stages)
     {

@@ -67,14 +67,24 @@ public class CurvatureOperator : LinearOperator, IDisposable
     public override Device Device => Risk.Device;
 
     /// <summary>The mean loss L(θ) over the whole data set.</summary>
-    public double Loss()
+    public virtual double Loss()
     {
         ThrowIfDisposed();
         return Risk.Loss();
     }
 
+    /// <summary>
+    /// The mean loss and the accuracy over the whole data set (see <see cref="EmpiricalRisk.LossAndAccuracy"/>); an
+    /// operator whose products run elsewhere (a cluster) computes them where its products run.
+    /// </summary>
+    public virtual (double Loss, double? Accuracy) LossAndAccuracy()
+    {
+        ThrowIfDisposed();
+        return Risk.LossAndAccuracy();
+    }
+
     /// <summary>The gradient ∇_θ L(θ) over the whole data set, flat [p].</summary>
-    public Tensor Gradient()
+    public virtual Tensor Gradient()
     {
         ThrowIfDisposed();
         return Risk.Gradient();
