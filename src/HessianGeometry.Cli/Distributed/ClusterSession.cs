@@ -48,8 +48,9 @@ internal sealed class ClusterSession : IDisposable
         AnsiConsole.WriteLine($"Connecting to {string.Join(", ", options.Gateways)} …");
         var cluster = HessianCluster.ConnectAsync(options, ct).GetAwaiter().GetResult();
         var shards = cluster.Shards;
+        var first = shards.Count > 0 ? shards[0] : null;
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Cluster: {shards.Count} shard(s) covering {shards.Sum(s => s.Length)} of {shards.FirstOrDefault()?.TotalSamples ?? 0} samples, model {Short(shards.FirstOrDefault()?.ModelHash)}."));
+            $"Cluster: {shards.Count} shard(s) covering {shards.Sum(s => s.Length)} of {first?.TotalSamples ?? 0} samples, model {Short(first?.ModelHash)}."));
         foreach (var shard in shards)
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  shard {shard.Shard.Index}/{shard.Shard.Count}: samples [{shard.Start}, {shard.Start + shard.Length}) on {string.Join(", ", shard.Replicas)}, data {Short(shard.DataHash)}"));

@@ -6,7 +6,7 @@ namespace HessianGeometry.Cli.Tests.Distributed;
 /// <c>analyze --cluster</c> against two real worker processes on localhost: the report equals the local analysis of the
 /// same model and data file to 1e-12 (float64), and a client whose weights the workers do not hold is refused.
 /// </summary>
-[Collection(WorkerProcessCollection.Name)]
+[Collection(WorkerProcessTests.Name)]
 public sealed class AnalyzeOnClusterTests(TwoWorkerFixture fixture) : IClassFixture<TwoWorkerFixture>, IDisposable
 {
     /// <summary>An analysis through the cluster: connect, a Lanczos solve of a few pairs, the report. Minutes only under heavy load.</summary>

@@ -20,7 +20,7 @@ internal sealed record ClusterProblem(string Model, string Data, int Samples)
         var model = Path.Combine(folder, modelName);
         using (var net = MlpFactory.Create([4, 16, 3], "tanh", seed))
             SafetensorsWriter.Write(model, net.named_parameters().ToDictionary(np => np.name, np => (Tensor)np.parameter.detach()));
-        var generator = new Generator(seed + 1);
+        var generator = new Generator((ulong)seed + 1);
         var y = arange(samples, dtype: ScalarType.Int64) % 3;
         var centres = tensor(new float[,] { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 0, 0, 1, 1 } });
         var x = centres.index_select(0, y) + 0.7f * randn(samples, 4, generator: generator);

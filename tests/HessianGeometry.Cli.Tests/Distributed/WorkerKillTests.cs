@@ -7,7 +7,7 @@ namespace HessianGeometry.Cli.Tests.Distributed;
 /// completes with the numbers of the local analysis (the product was retried elsewhere) or fails with exit 1 and an
 /// error naming the dead worker's shard — never a hang, never a report with a partial sum.
 /// </summary>
-[Collection(WorkerProcessCollection.Name)]
+[Collection(WorkerProcessTests.Name)]
 public sealed class WorkerKillTests : IDisposable
 {
     /// <summary>

@@ -5,7 +5,7 @@ namespace HessianGeometry.Cli.Tests.Distributed;
 /// start next to a dozen other tests take minutes instead of seconds.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class WorkerProcessCollection
+public sealed class WorkerProcessTests
 {
     public const string Name = "worker processes";
 }
