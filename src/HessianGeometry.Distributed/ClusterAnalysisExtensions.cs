@@ -1,4 +1,6 @@
 using HessianGeometry.Analysis;
+using HessianGeometry.Distributed.Client;
+using HessianGeometry.Distributed.Worker;
 
 namespace HessianGeometry.Distributed;
 
@@ -8,12 +10,37 @@ public static class ClusterAnalysisExtensions
     /// <summary>
     /// Replaces WithData: the data is the file the workers serve (read by the client too, for the stages that need
     /// per-sample quantities), checked shard by shard against the workers' hashes, and the model must hash equal to the
-    /// workers'. Every curvature product of every stage is then summed over the workers.
+    /// workers'. Every curvature product, the loss and the gradient are then summed over the workers.
     /// </summary>
     /// <param name="builder">The analysis.</param>
     /// <param name="cluster">The connected cluster.</param>
     /// <param name="batchSize">Mini-batch size on the client and on every worker (null: one batch per shard).</param>
     /// <exception cref="ClusterShardException">The local model differs from the workers', or the client's copy of a shard differs.</exception>
-    public static HessianAnalysisBuilder OnCluster(this HessianAnalysisBuilder builder, HessianCluster cluster, int? batchSize = null) =>
-        throw new NotImplementedException();
+    public static HessianAnalysisBuilder OnCluster(this HessianAnalysisBuilder builder, HessianCluster cluster, int? batchSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(cluster);
+        var modelHash = StateHash.Of(builder.Model);
+        var first = cluster.Shards[0];
+        if (first.ModelHash != modelHash)
+        {
+            throw new ClusterShardException(first.Shard, first.Worker,
+                $"The workers' model (weights hash {first.ModelHash[..12]}…, e.g. shard {first.Shard} on {first.Worker}) is not the model being analysed here ({modelHash[..12]}…). " +
+                "Start the workers on the same model file the client loads (same weights, same dtype).");
+        }
+        var description = cluster.Description;
+        using var file = ShardFile.Read(description.DataPath, description.XKey, description.YKey);
+        if (file.Samples != cluster.TotalSamples)
+            throw new ClusterShardException(null, null, $"The client reads {file.Samples} samples from {description.DataPath} but the workers {cluster.TotalSamples}. Point client and workers at the same file.");
+        foreach (var s in cluster.Shards)
+        {
+            if (file.Hash(s.Start, s.Length) != s.DataHash)
+            {
+                throw new ClusterShardException(s.Shard, s.Worker,
+                    $"Shard {s.Shard} on {s.Worker} (samples [{s.Start}, {s.Start + s.Length})) holds different data than the client's {description.DataPath}. Point client and workers at the same file.");
+            }
+        }
+        var (x, y) = file.Rows(0, file.Samples, WorkerModel.DTypeOf(builder.Model));
+        return builder.WithData(x, y, batchSize).WithOperatorFactory(new ClusterOperatorFactory(cluster));
+    }
 }

@@ -1,0 +1,22 @@
+namespace HessianGeometry.Distributed.Grains;
+
+/// <summary>
+/// One shard on one worker. The key is "i/N|silo": <see cref="ShardPlacementDirector"/> activates it on that silo when it
+/// is alive (else on any live one), and the activation loads the model and shard i/N from that worker's files.
+/// </summary>
+internal interface IShardGrain : IGrainWithStringKey
+{
+    Task<ShardDescription> Describe(CancellationToken cancellationToken);
+
+    Task<PreparedOperator> Prepare(OperatorConfig config, CancellationToken cancellationToken);
+
+    Task<LossSums> LossSums(OperatorConfig config, CancellationToken cancellationToken);
+
+    Task Upload(Guid transfer, long totalBytes, long offset, byte[] chunk);
+
+    Task<ProductReply> Apply(OperatorConfig config, ProductRequest request, CancellationToken cancellationToken);
+
+    Task<byte[]> Download(Guid transfer, long offset, int count);
+
+    Task Release(Guid transfer);
+}
