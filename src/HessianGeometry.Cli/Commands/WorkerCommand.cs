@@ -18,9 +18,6 @@ internal static class WorkerCommand
     /// <summary>The start of the line printed once the silo serves its shard.</summary>
     public const string ReadyPrefix = "worker ready:";
 
-    /// <summary>How long a stop request waits for the silo to leave the cluster (System.CommandLine ends the process after 2 s).</summary>
-    private static readonly TimeSpan StopBudget = TimeSpan.FromSeconds(1.5);
-
     public static Command Create()
     {
         var siloPort = new Option<int>("--silo-port") { Description = "Port the silo talks to other silos on.", DefaultValueFactory = _ => 11111 };
@@ -110,23 +107,9 @@ internal static class WorkerCommand
             var primary = options.Primary is null ? "primary (development clustering)" : $"joined primary {options.Primary}";
             Console.WriteLine($"{ReadyPrefix} shard {options.Shard.Index}/{options.Shard.Count} of {options.DataPath}, silo port {options.SiloPort}, " +
                 $"gateway port {options.GatewayPort}, {primary}. Ctrl+C stops it.");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Ctrl+C or SIGTERM: the normal way a worker ends.
-            }
-            using var stop = new CancellationTokenSource(StopBudget);
-            try
-            {
-                await host.StopAsync(stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The silo did not leave in time; the others notice through membership (it is then declared dead).
-            }
+            // The host's console lifetime turns SIGTERM and Ctrl+C into a stop; the silo then leaves the cluster (within the
+            // host's shutdown timeout) so the others do not have to detect its death.
+            await host.WaitForShutdownAsync(ct).ConfigureAwait(false);
             Console.WriteLine("worker stopped.");
             return ExitCodes.Success;
         }

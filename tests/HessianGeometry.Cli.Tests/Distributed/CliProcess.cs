@@ -55,6 +55,8 @@ internal sealed class CliProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    public int ProcessId => process.Id;
+
     public int ExitCode => process.ExitCode;
 
     /// <summary>Starts <c>hessian-geometry ARGS</c>.</summary>
