@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HessianGeometry.Cli.Distributed;
 using HessianGeometry.Distributed;
 using HessianGeometry.Interop;
 using Spectre.Console;
@@ -45,8 +46,8 @@ internal static class ExitCodes
                 AnsiConsole.MarkupLine("[yellow]Cancelled.[/]");
                 return AnalysisFailure;
             // A worker that died, timed out or does not match: the analysis failed, and the message names the shard.
-            case ClusterShardException shard:
-                Console.Error.WriteLine($"cluster error: {shard.Message}");
+            case ClusterShardException or ClusterConnectionException:
+                Console.Error.WriteLine($"cluster error: {(ClusterFailure(ex) ?? ex).Message}");
                 return AnalysisFailure;
             case ArgumentException or FormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException or JsonException
                 or InvalidOperationException or NotSupportedException or InsufficientMemoryException:

@@ -42,11 +42,32 @@ internal sealed class ClusterSession : IDisposable
         return defaults with { Gateways = Endpoints.ParseList(gateways, "--cluster"), ProductTimeout = timeout };
     }
 
+    /// <summary>
+    /// How long connecting may take. Orleans' client keeps trying an unreachable gateway for minutes; a worker that is up
+    /// answers in seconds even on a loaded machine.
+    /// </summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Connects (blocking: the commands run synchronously) and lists the shards on the console.</summary>
     public static ClusterSession Connect(ClusterOptions options, CancellationToken ct)
     {
-        AnsiConsole.WriteLine($"Connecting to {string.Join(", ", options.Gateways)} …");
-        var cluster = HessianCluster.ConnectAsync(options, ct).GetAwaiter().GetResult();
+        var gateways = string.Join(", ", options.Gateways);
+        AnsiConsole.WriteLine($"Connecting to {gateways} …");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ConnectTimeout);
+        HessianCluster cluster;
+        try
+        {
+            cluster = HessianCluster.ConnectAsync(options, timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new ClusterConnectionException(Unreachable(gateways, $"no answer within {ConnectTimeout.TotalSeconds:0} s"), ex);
+        }
+        catch (Orleans.Runtime.Messaging.ConnectionFailedException ex)
+        {
+            throw new ClusterConnectionException(Unreachable(gateways, ex.Message), ex);
+        }
         var shards = cluster.Shards;
         var first = shards.Count > 0 ? shards[0] : null;
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -69,6 +90,10 @@ internal sealed class ClusterSession : IDisposable
             $"Cluster transport: {t.Products} products over {cluster.Shards.Count} shard(s), {t.BytesPerProduct:N0} bytes per product " +
             $"({t.BytesSent:N0} B sent, {t.BytesReceived:N0} B received in {t.Chunks} payload messages, {t.ShardCalls} shard calls), {retries}.");
     }
+
+    private static string Unreachable(string gateways, string reason) =>
+        $"No hessian-geometry worker answered at {gateways} ({reason}). Start the workers first and wait for their 'worker ready:' line; " +
+        "--cluster takes their --gateway-port, not the silo port.";
 
     private static string Short(string? hash) => hash is null ? "?" : hash.Length > 12 ? hash[..12] : hash;
 
