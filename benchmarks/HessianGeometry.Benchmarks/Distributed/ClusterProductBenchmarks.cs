@@ -12,7 +12,7 @@ using Sequential = TorchSharp.Modules.Sequential;
 namespace HessianGeometry.Benchmarks.Distributed;
 
 /// <summary>
-/// Hessian-vector products on a data-heavy problem (n large, p = 403: an 8-32-3 tanh MLP in float64) three ways: the
+/// Hessian-vector products on a data-heavy problem (n large, p = 387: an 8-32-3 tanh MLP in float64) three ways: the
 /// in-process operator (Baseline); the same product on a one-silo cluster (the per-product overhead of the cluster path:
 /// serialising the vector, two hops over loopback TCP, the worker's product, the reply); and on two silos holding half
 /// the samples each (what a second worker buys on this machine). The silos run in this process (<see cref="BenchmarkCluster"/>)
