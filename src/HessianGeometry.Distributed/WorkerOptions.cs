@@ -32,6 +32,12 @@ public sealed record WorkerOptions
     /// <summary>The primary silo's silo endpoint; null: this silo is the primary (localhost development clustering).</summary>
     public IPEndPoint? Primary { get; init; }
 
+    /// <summary>
+    /// libtorch intra-op threads on each shard's thread (default 1, as the CLI). A thread's OpenMP setting is its own, so
+    /// the worker sets it on the thread its products run on; with one thread the same call gives the same bits.
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>Orleans cluster id; client and workers must agree.</summary>
     public string ClusterId { get; init; } = "hessian-geometry";
 

@@ -5,13 +5,15 @@ namespace HessianGeometry.Distributed.Grains;
 
 /// <summary>
 /// Serves one shard on one worker. Activation loads the model and the shard's rows from this worker's files; each call
-/// runs on the thread pool (so the silo keeps answering membership pings during a long product) and checks the caller's
+/// runs on the shard's own thread (<see cref="TorchThread"/>: the silo keeps answering membership pings during a long product, and the bits do not depend on which thread ran it) and checks the caller's
 /// cancellation token before and after the work.
 /// </summary>
 [ShardPlacement]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The shard's thread ends in OnDeactivateAsync, the grain's end of life.")]
 internal sealed class ShardGrain(WorkerOptions options, ILocalSiloDetails silo, ILogger<ShardGrain> log) : Grain, IShardGrain
 {
     private readonly Dictionary<Guid, byte[]> staged = [];
+    private readonly TorchThread torch = new("hessian-geometry shard", options.Threads);
     private ShardData? data;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -19,16 +21,19 @@ internal sealed class ShardGrain(WorkerOptions options, ILocalSiloDetails silo, 
         var shard = GrainKeys.ShardOf(this.GetPrimaryKeyString());
         var worker = silo.SiloAddress.ToParsableString();
         log.LogInformation("Loading shard {Shard} of {Data} on {Worker}.", shard, options.DataPath, worker);
-        data = await Task.Run(() => ShardData.Load(options, shard, worker), cancellationToken);
+        data = await torch.Run(() => ShardData.Load(options, shard, worker), cancellationToken);
         await base.OnActivateAsync(cancellationToken);
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        data?.Dispose();
+        var loaded = data;
         data = null;
         staged.Clear();
-        return base.OnDeactivateAsync(reason, cancellationToken);
+        if (loaded is not null)
+            await torch.Run(() => { loaded.Dispose(); return true; }, CancellationToken.None);
+        torch.Dispose();
+        await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     public Task<ShardDescription> Describe(CancellationToken cancellationToken) => Task.FromResult(Data.Description);
@@ -88,10 +93,10 @@ internal sealed class ShardGrain(WorkerOptions options, ILocalSiloDetails silo, 
 
     private ShardData Data => data ?? throw new InvalidOperationException("The shard is not loaded.");
 
-    private static async Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken)
+    private async Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var result = await Task.Run(work, cancellationToken);
+        var result = await torch.Run(work, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         return result;
     }
