@@ -37,7 +37,7 @@ internal static class WorkerCommand
         command.SetAction((parse, ct) => ExitCodes.RunAsync(() =>
         {
             TorchThreads.Apply(parse.GetValue(threads));
-            var options = Options(parse.GetValue(siloPort), parse.GetValue(gatewayPort), parse.GetValue(primary), parse.GetValue(model)!, parse.GetValue(arch),
+            var options = Options(parse.GetValue(threads), parse.GetValue(siloPort), parse.GetValue(gatewayPort), parse.GetValue(primary), parse.GetValue(model)!, parse.GetValue(arch),
                 parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(shard)!);
             return Serve(options, ct);
         }));
@@ -45,7 +45,7 @@ internal static class WorkerCommand
     }
 
     /// <summary>The worker's options, every argument checked before the silo starts (exit 2 with the fix).</summary>
-    internal static WorkerOptions Options(int siloPort, int gatewayPort, string? primary, string model, string? arch, string data, string xKey, string yKey,
+    internal static WorkerOptions Options(int threads, int siloPort, int gatewayPort, string? primary, string model, string? arch, string data, string xKey, string yKey,
         string shard)
     {
         CheckPort(siloPort, "--silo-port");
@@ -73,6 +73,7 @@ internal static class WorkerCommand
             SiloPort = siloPort,
             GatewayPort = gatewayPort,
             Primary = primaryEndpoint,
+            Threads = threads,
         };
     }
 
