@@ -37,7 +37,7 @@ public static class ClusterAnalysisExtensions
             if (file.Hash(s.Start, s.Length) != s.DataHash)
             {
                 throw new ClusterShardException(s.Shard, s.Worker,
-                    $"Shard {s.Shard} on {s.Worker} (samples [{s.Start}, {s.Start + s.Length})) holds different data than the client's {description.DataPath}. Point client and workers at the same file.");
+                    $"The data of shard {s.Shard} on {s.Worker} (samples [{s.Start}, {s.Start + s.Length})) differs from the client's {description.DataPath}. Point client and workers at the same file.");
             }
         }
         var (x, y) = file.Rows(0, file.Samples, WorkerModel.DTypeOf(builder.Model));

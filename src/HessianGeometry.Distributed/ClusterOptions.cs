@@ -5,7 +5,7 @@ namespace HessianGeometry.Distributed;
 /// <summary>How a client reaches the workers and how long it waits for them.</summary>
 public sealed record ClusterOptions
 {
-    /// <summary>Gateway endpoints of one or more workers (each worker's <see cref="WorkerOptions.GatewayPort"/>).</summary>
+    /// <summary>Gateway endpoints of one or more workers (each worker's <see cref="WorkerOptions.GatewayPort"/>); may be empty with <see cref="ConfigureClient"/>.</summary>
     public required IReadOnlyList<IPEndPoint> Gateways { get; init; }
 
     /// <summary>Orleans cluster id; must equal the workers'.</summary>
@@ -28,4 +28,10 @@ public sealed record ClusterOptions
 
     /// <summary>How many other workers a failed shard call is retried on before <see cref="ClusterShardException"/>.</summary>
     public int MaxRetries { get; init; } = 3;
+
+    /// <summary>
+    /// Replaces UseStaticClustering(Gateways): configure the client's membership provider yourself (the same one the
+    /// workers use, e.g. UseAdoNetClustering). Null: the static gateway list. ClusterId and ServiceId are still applied.
+    /// </summary>
+    public Action<Orleans.Hosting.IClientBuilder>? ConfigureClient { get; init; }
 }

@@ -36,7 +36,7 @@ public sealed class HessianCluster : IAsyncDisposable
     public static async Task<HessianCluster> ConnectAsync(ClusterOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Gateways is null || options.Gateways.Count == 0)
+        if ((options.Gateways is null || options.Gateways.Count == 0) && options.ConfigureClient is null)
             throw new ArgumentException("ClusterOptions.Gateways is empty: pass the gateway endpoint (host:port) of at least one worker.", nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxChunkBytes, 64, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetries, nameof(options));
@@ -46,7 +46,10 @@ public sealed class HessianCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(c =>
         {
-            c.UseStaticClustering(options.Gateways.ToArray());
+            if (options.ConfigureClient is { } configure)
+                configure(c);
+            else
+                c.UseStaticClustering(options.Gateways!.ToArray());
             c.Configure<OrleansClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;
@@ -96,6 +99,15 @@ public sealed class HessianCluster : IAsyncDisposable
 
     /// <summary>Payload bytes, products, chunks and retries so far.</summary>
     public TransportStatistics Transport => counters.Snapshot();
+
+    /// <summary>
+    /// The curvature operator of <paramref name="kind"/> over the cluster, for <paramref name="risk"/>'s configuration
+    /// (loss, precision, parameters, batch size) — what <see cref="ClusterAnalysisExtensions.OnCluster"/> gives an
+    /// analysis; for benchmarks and custom solvers. The risk must run over the cluster's n samples (its products are never
+    /// computed locally).
+    /// </summary>
+    public Operators.CurvatureOperator CreateOperator(Operators.EmpiricalRisk risk, Operators.CurvatureKind kind, Operators.CurvatureOptions? options = null, CancellationToken ct = default) =>
+        new ClusterOperatorFactory(this).Create(risk, kind, options ?? new Operators.CurvatureOptions(), ct);
 
     /// <summary>Closes the client connection (the workers keep running).</summary>
     public async ValueTask DisposeAsync() => await StopAsync(host).ConfigureAwait(false);
@@ -206,11 +218,11 @@ public sealed class HessianCluster : IAsyncDisposable
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && ex is not ClusterShardException)
             {
-                throw new ClusterShardException(route.Info.Shard, worker, $"Shard {route.Info.Shard} failed on worker {worker}: {ex.Message}", ex);
+                throw new ClusterShardException(route.Info.Shard, worker, $"The computation of shard {route.Info.Shard} failed on worker {worker}: {ex.Message}", ex);
             }
         }
         throw new ClusterShardException(route.Info.Shard, lastWorker,
-            $"Shard {route.Info.Shard} (samples [{route.Info.Start}, {route.Info.Start + route.Info.Length})) could not be computed: {attempts} worker(s) tried, the last ({lastWorker}) failed with {last?.GetType().Name}: {last?.Message} " +
+            $"No worker could compute shard {route.Info.Shard} (samples [{route.Info.Start}, {route.Info.Start + route.Info.Length})): {attempts} worker(s) tried, the last ({lastWorker}) failed with {last?.GetType().Name}: {last?.Message} " +
             "No partial sum was used. Restart the worker or add another, then rerun.", last!);
     }
 

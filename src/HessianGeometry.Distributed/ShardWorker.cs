@@ -32,10 +32,24 @@ public static class ShardWorker
             builder.Logging.AddProvider(new ForwardingLoggerProvider(log));
             builder.Logging.AddFilter("Orleans", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            // Orleans' placement retry pipeline logs every attempt at Information under Polly's category.
+            builder.Logging.AddFilter("Polly", LogLevel.Warning);
         }
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, options.Primary, options.ServiceId, options.ClusterId);
+            if (options.ConfigureSilo is { } configure)
+            {
+                silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+                {
+                    o.ClusterId = options.ClusterId;
+                    o.ServiceId = options.ServiceId;
+                });
+                configure(silo);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, options.Primary, options.ServiceId, options.ClusterId);
+            }
             silo.Services.AddSingleton(options);
             silo.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
             // Faster failure detection than the defaults: a dead worker's shard moves to another worker sooner.

@@ -43,4 +43,11 @@ public sealed record WorkerOptions
 
     /// <summary>Orleans service id; client and workers must agree.</summary>
     public string ServiceId { get; init; } = "hessian-geometry";
+
+    /// <summary>
+    /// Replaces localhost development clustering: configure membership and endpoints yourself (e.g. UseAdoNetClustering
+    /// or UseRedisClustering and ConfigureEndpoints(advertisedAddress, SiloPort, GatewayPort)) for workers on several
+    /// machines. Null: UseLocalhostClustering(SiloPort, GatewayPort, Primary, ServiceId, ClusterId).
+    /// </summary>
+    public Action<Orleans.Hosting.ISiloBuilder>? ConfigureSilo { get; init; }
 }

@@ -23,7 +23,7 @@ public class ClusterCoverageTests
         using var problem = new TestProblem();
         await using var workers = await LocalWorkers.StartAsync(problem, ["0/2", "1/2", "1/3"]);
         var ex = await Assert.ThrowsAsync<ClusterShardException>(() => workers.ConnectAsync());
-        Assert.Contains("overlaps", ex.Message);
+        Assert.Contains("overlap another shard", ex.Message);
         Assert.NotNull(ex.Shard);
     }
 

@@ -42,7 +42,7 @@ public class ClusterFaultTests
         await workers.StopAsync(0);
         var ex = await Assert.ThrowsAsync<ClusterShardException>(() => Task.Run(() => plan.AnalyzeMinimum()));
         Assert.NotNull(ex.Shard);
-        Assert.Contains($"Shard {ex.Shard}", ex.Message);
+        Assert.Contains($"shard {ex.Shard}", ex.Message);
         Assert.Contains("No partial sum", ex.Message);
     }
 

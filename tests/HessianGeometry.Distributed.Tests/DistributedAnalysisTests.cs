@@ -1,5 +1,4 @@
 using HessianGeometry.Analysis;
-using HessianGeometry.Distributed.Client;
 using HessianGeometry.Operators;
 using HessianGeometry.Spectrum;
 using Xunit;
@@ -74,7 +73,7 @@ public class DistributedAnalysisTests
         foreach (var kind in new[] { CurvatureKind.Hessian, CurvatureKind.Ggn, CurvatureKind.EmpiricalFisher })
         {
             using var localOp = CurvatureOperators.Create(risk, kind);
-            using var remoteOp = new ClusterOperatorFactory(cluster).Create(risk, kind, new CurvatureOptions(), CancellationToken.None);
+            using var remoteOp = cluster.CreateOperator(risk, kind);
             var (localLoss, localAccuracy) = localOp.LossAndAccuracy();
             var (remoteLoss, remoteAccuracy) = remoteOp.LossAndAccuracy();
             Assert.Equal(localLoss, remoteLoss, Tolerance);

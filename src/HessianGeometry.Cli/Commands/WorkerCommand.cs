@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using HessianGeometry.Cli.Distributed;
 using HessianGeometry.Distributed;
+using HessianGeometry.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -54,6 +55,11 @@ internal static class WorkerCommand
             throw new ArgumentException($"--silo-port and --gateway-port are both {siloPort}; a silo needs two different ports (e.g. 11111 and 30000).");
         if (!File.Exists(model))
             throw new FileNotFoundException($"No model file at '{model}'. Pass --model with a TorchScript file or a state dict.", model);
+        if (ModelFiles.Detect(model) == ModelFileKind.PyTorchPickle)
+        {
+            throw new ArgumentException($"'{model}' is a torch.save pickle; a worker reads a TorchScript file or a safetensors state dict (with --arch). " +
+                "Save the weights with safetensors.torch.save_file(model.state_dict(), path), or export the model with torch.jit.script.");
+        }
         if (!File.Exists(data))
             throw new FileNotFoundException($"No data file at '{data}'. Pass --data with a safetensors file every worker can read.", data);
         var spec = ParseShard(shard);

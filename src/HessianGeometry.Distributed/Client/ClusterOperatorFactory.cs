@@ -40,7 +40,7 @@ internal sealed class ClusterOperatorFactory(HessianCluster cluster) : ICurvatur
             {
                 var shard = cluster.Shards[s];
                 throw new ClusterShardException(shard.Shard, prepared[s].Worker,
-                    $"Shard {shard.Shard} on {prepared[s].Worker} has {prepared[s].Dimension} selected parameters, the client {risk.Dimension}. The worker's model differs from the client's.");
+                    $"The model of shard {shard.Shard} on {prepared[s].Worker} has {prepared[s].Dimension} selected parameters, the client {risk.Dimension}. The worker's model differs from the client's.");
             }
         }
         var engines = prepared.Select(p => p.EngineName).Distinct().ToList();

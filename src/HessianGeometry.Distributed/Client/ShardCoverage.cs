@@ -46,7 +46,7 @@ internal static class ShardCoverage
             if (s.Start > next)
                 throw new ClusterShardException(null, null, $"No worker holds samples [{next}, {s.Start}) of the {s.TotalSamples} in the data file (a gap before shard {s.Shard} on {s.Worker}). Start a worker for the missing shard.");
             if (s.Start < next)
-                throw new ClusterShardException(s.Shard, s.Worker, $"Shard {s.Shard} on {s.Worker} (samples [{s.Start}, {s.Start + s.Length})) overlaps another shard that already covers samples up to {next}: those samples would count twice. Give every worker a shard of one partition (i/N with the same N, or ranges that do not overlap).");
+                throw new ClusterShardException(s.Shard, s.Worker, $"The samples [{s.Start}, {s.Start + s.Length}) of shard {s.Shard} on {s.Worker} overlap another shard that already covers samples up to {next}: those samples would count twice. Give every worker a shard of one partition (i/N with the same N, or ranges that do not overlap).");
             next = s.Start + s.Length;
         }
         if (next != first.TotalSamples)

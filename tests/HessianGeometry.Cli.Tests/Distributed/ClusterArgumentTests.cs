@@ -27,6 +27,7 @@ public sealed class ClusterArgumentTests : IDisposable
         { "IPv6 primary without brackets", ["--primary", "::1:11111"], "brackets" },
         { "missing model file", ["--model", "/nonexistent/model.safetensors"], "No model file" },
         { "missing data file", ["--data", "/nonexistent/data.safetensors"], "No data file" },
+        { "torch.save pickle model", ["--model", Path.Combine(AppContext.BaseDirectory, "fixtures", "models", "mlp_state_dict.pt"), "--arch", "mlp:4-8-3:tanh"], "torch.save pickle" },
     };
 
     [Theory]
