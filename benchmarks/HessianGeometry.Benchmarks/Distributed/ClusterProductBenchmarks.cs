@@ -2,7 +2,6 @@ using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using HessianGeometry.Benchmarks.Infrastructure;
 using HessianGeometry.Distributed;
-using HessianGeometry.Distributed.Client;
 using HessianGeometry.Operators;
 using HessianGeometry.Testing;
 using TorchSharp;
@@ -57,8 +56,8 @@ public class ClusterProductBenchmarks
         risk = new EmpiricalRisk(model, LossFunction.CrossEntropy, DataSource.FromTensors(x, y));
         var options = new CurvatureOptions();
         inProcess = CurvatureOperators.Create(risk, CurvatureKind.Hessian, options);
-        oneShard = new ClusterOperatorFactory(cluster.OneShard).Create(risk, CurvatureKind.Hessian, options, CancellationToken.None);
-        twoShards = new ClusterOperatorFactory(cluster.TwoShards).Create(risk, CurvatureKind.Hessian, options, CancellationToken.None);
+        oneShard = cluster.OneShard.CreateOperator(risk, CurvatureKind.Hessian, options);
+        twoShards = cluster.TwoShards.CreateOperator(risk, CurvatureKind.Hessian, options);
         vector = randn(inProcess.Dimension, dtype: inProcess.DType, generator: new Generator(6)).DetachFromDisposeScope();
         CaseMetrics.Once(this, "validate", Validate);
         CaseMetrics.Once(this, "interleave", () => Interleave(cluster));
