@@ -53,12 +53,22 @@ var config = DefaultConfig.Instance
         new CaseMetricColumn("Per-row loop", "Time of the per-column HVP loop (measured, or ~extrapolated from a prefix of columns)"),
         new CaseMetricColumn(InterleavedRatio.Column, "Time / the baseline's, the two timed alternately in one loop (median of the per-round ratios; median times; minimum times; rounds)"),
         new CaseMetricColumn(InterleavedRatio.CpuColumn, "As the interleaved ratio, timed by the thread's CPU time instead of the wall clock (ModelHvpBenchmarks)"),
+        new CaseMetricColumn("Bytes/product", "Payload bytes both ways per curvature product on the cluster (ClusterProductBenchmarks)"),
         new CaseMetricColumn("Max abs. diff", "Largest difference from the reference implementation (validated in GlobalSetup)"),
         new CaseMetricColumn(NativeMemoryProbe.PeakColumn, "Peak resident-memory growth during one invocation after malloc_trim (VmHWM − VmRSS; see NativeMemoryProbe)"),
         new CaseMetricColumn(NativeMemoryProbe.LiveColumn, "Live TorchSharp tensors gained over repeated invocations (must be 0)"),
         new CaseMetricColumn(NativeMemoryProbe.RssColumn, "Native resident growth (VmRSS − GC committed bytes, after malloc_trim) over repeated invocations"))
     .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
-var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkMarker).Assembly).Run(rest.ToArray(), config);
+IEnumerable<Summary> summaries;
+try
+{
+    summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkMarker).Assembly).Run(rest.ToArray(), config).ToList();
+}
+finally
+{
+    // ClusterProductBenchmarks keeps its silos up across its cases; stop them so the process can end.
+    HessianGeometry.Benchmarks.Distributed.BenchmarkCluster.StopAll();
+}
 Console.WriteLine($"// {HessianGeometry.HessianGeometryRuntime.DescribeNativeHeap()}");
 foreach (var leak in NativeMemoryProbe.Leaks)
     Console.WriteLine($"// LEAK: {leak} stayed alive over repeated runs");

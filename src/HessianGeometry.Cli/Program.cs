@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace HessianGeometry.Cli;
 
-/// <summary>Entry point of the hessian-geometry tool: demo, analyze, datasets.</summary>
+/// <summary>Entry point of the hessian-geometry tool: demo, analyze, landscape, worker, datasets.</summary>
 internal static class Program
 {
     public static int Main(string[] args)
@@ -27,6 +27,7 @@ internal static class Program
         root.Subcommands.Add(Commands.DemoCommand.Create());
         root.Subcommands.Add(Commands.AnalyzeCommand.Create());
         root.Subcommands.Add(Commands.LandscapeCommand.Create());
+        root.Subcommands.Add(Commands.WorkerCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using HessianGeometry.Analysis;
+using HessianGeometry.Cli.Distributed;
 using HessianGeometry.Cli.Loading;
 using HessianGeometry.Cli.Reporting;
 using HessianGeometry.Operators;
@@ -27,7 +28,7 @@ internal static class AnalyzeCommand
         };
         var arch = new Option<string?>("--arch") { Description = "Architecture of a state dict, mlp:IN-H1-...-OUT:ACT with ACT in relu|tanh|gelu|sigmoid. Not for TorchScript files." };
         var precision = new Option<string>("--precision") { Description = "float64 or float32: the dtype the analysis computes in.", DefaultValueFactory = _ => "float64" };
-        var data = new Option<string>("--data") { Description = "Data (safetensors).", Required = true };
+        var data = new Option<string?>("--data") { Description = "Data (safetensors). Required unless --cluster is given." };
         var xKey = new Option<string>("--x-key") { Description = "Name of the inputs tensor in --data.", DefaultValueFactory = _ => "x_train" };
         var yKey = new Option<string>("--y-key") { Description = "Name of the targets tensor in --data.", DefaultValueFactory = _ => "y_train" };
         var loss = new Option<string>("--loss") { Description = "Loss: ce, nll or mse.", DefaultValueFactory = _ => "ce" };
@@ -54,15 +55,17 @@ internal static class AnalyzeCommand
         var perLayer = new Option<bool>("--per-layer") { Description = "Per parameter group (module): size, top eigenvalues of its diagonal block and its trace (from the --trace probes when given)." };
         var diagonal = new Option<bool>("--diagonal") { Description = "The Hessian diagonal with per-entry standard errors (exact when available); above 1,000,000 parameters written to diagonal.safetensors in --out." };
         var threads = TorchThreads.CreateOption();
+        var cluster = new Option<string?>("--cluster") { Description = "HOST:GATEWAY_PORT[,HOST:PORT…] of hessian-geometry workers: the products run on their shards of the data instead of --data (docs/distributed.md)." };
+        var productTimeout = new Option<double?>("--product-timeout") { Description = "With --cluster: seconds a worker may take for one product before its shard is declared failed (default 120)." };
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, sampleMargins, curvature, fisherSamples, decomposition, perLayer, diagonal,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, sampleMargins, curvature, fisherSamples, decomposition, perLayer, diagonal, cluster, productTimeout,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
             TorchThreads.Apply(parse.GetValue(threads));
             return Execute(new Arguments(
-                parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
+                parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data), parse.GetValue(xKey)!, parse.GetValue(yKey)!, parse.GetValue(loss)!,
                 parse.GetValue(top), parse.GetValue(bottom), parse.GetValue(solver)!, parse.GetValue(trace), parse.GetValue(traceProbes), parse.GetValue(density), parse.GetValue(alignment),
                 parse.GetValue(margin), parse.GetValue(epsilon)!, parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(device)!, parse.GetValue(outDir)!,
                 parse.GetValue(curvature)!, parse.GetValue(fisherSamples), parse.GetValue(decomposition))
@@ -70,12 +73,14 @@ internal static class AnalyzeCommand
                 PerLayer = parse.GetValue(perLayer),
                 Diagonal = parse.GetValue(diagonal),
                 SampleMargins = parse.GetValue(sampleMargins),
+                Cluster = parse.GetValue(cluster),
+                ProductTimeout = parse.GetValue(productTimeout),
             }, ct);
         })));
         return command;
     }
 
-    private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
+    private sealed record Arguments(string Model, string? Arch, string Precision, string? Data, string XKey, string YKey, string Loss, int Top, int Bottom, string Solver,
         bool Trace, int TraceProbes, bool Density, bool Alignment, bool Margin, string Epsilon, int? BatchSize, int Seed, string Device, string Out,
         string Curvature, int FisherSamples, bool Decomposition)
     {
@@ -84,6 +89,10 @@ internal static class AnalyzeCommand
         public bool Diagonal { get; init; }
 
         public bool SampleMargins { get; init; }
+
+        public string? Cluster { get; init; }
+
+        public double? ProductTimeout { get; init; }
     }
 
     private static int Execute(Arguments a, CancellationToken ct)
@@ -98,17 +107,23 @@ internal static class AnalyzeCommand
             : double.TryParse(a.Epsilon, NumberStyles.Float, CultureInfo.InvariantCulture, out var e) ? e
             : throw new ArgumentException($"--epsilon must be 'auto' or a number in (0, 1) but was '{a.Epsilon}'.");
 
+        var clusterOptions = ClusterSession.Options(a.Cluster, a.Data, a.ProductTimeout);
         using var scope = NewDisposeScope();
-        using var data = ModelAndData.Load(a.Model, a.Arch, a.Data, a.XKey, a.YKey, lossFunction, target);
-        var net = data.Model.Module;
-        var x = data.X;
-        var notes = data.Notes.ToList();
+        // With --cluster the workers hold the data; the client loads only the model (whose weights the workers must match).
+        using var data = clusterOptions is null ? ModelAndData.Load(a.Model, a.Arch, a.Data!, a.XKey, a.YKey, lossFunction, target) : null;
+        using var clientModel = clusterOptions is null ? null : ModelLoader.Load(a.Model, a.Arch, target);
+        using var cluster = clusterOptions is null ? null : ClusterSession.Connect(clusterOptions, ct);
+        var net = data?.Model.Module ?? clientModel!.Module;
+        var notes = (data?.Notes ?? clientModel!.Notes).ToList();
         foreach (var note in notes)
             AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
 
-        var builder = HessianAnalysis.For(net)
-            .WithLoss(lossFunction)
-            .WithData(x, data.Y, a.BatchSize)
+        var builder = HessianAnalysis.For(net).WithLoss(lossFunction);
+        if (cluster is null)
+            builder.WithData(data!.X, data.Y, a.BatchSize);
+        else
+            cluster.Attach(builder, a.BatchSize);
+        builder
             .WithPrecision(precision)
             .UseSolver(a.Solver)
             .TopEigenpairs(a.Top)
@@ -133,7 +148,12 @@ internal static class AnalyzeCommand
         AnsiConsole.Write(ConsoleSummary.Render(report));
         foreach (var line in DecompositionSummary.Lines(report))
             AnsiConsole.WriteLine(line);
-        var files = ReportWriter.Write(report, a.Out, net, x, data.Y, notes);
+        if (cluster?.TransportNote() is { } transport)
+        {
+            AnsiConsole.WriteLine(transport);
+            notes.Add(transport);
+        }
+        var files = ReportWriter.Write(report, a.Out, net, data?.X, data?.Y, notes);
         AnsiConsole.MarkupLine($"Wrote {string.Join(", ", files.Select(f => Markup.Escape(f)))}.");
         return ExitCodes.Success;
     }

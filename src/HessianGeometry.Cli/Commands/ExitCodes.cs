@@ -1,4 +1,6 @@
 using System.Text.Json;
+using HessianGeometry.Cli.Distributed;
+using HessianGeometry.Distributed;
 using HessianGeometry.Interop;
 using Spectre.Console;
 
@@ -17,21 +19,52 @@ internal static class ExitCodes
         {
             return body();
         }
-        catch (OperationCanceledException)
+        catch (Exception ex)
         {
-            AnsiConsole.MarkupLine("[yellow]Cancelled.[/]");
-            return AnalysisFailure;
+            return Report(ex);
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or SafetensorsFormatException or FileNotFoundException
-            or DirectoryNotFoundException or JsonException or InvalidOperationException or NotSupportedException or InsufficientMemoryException)
+    }
+
+    /// <summary>As <see cref="Run"/>, for commands that wait (the worker).</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return BadInput;
+            return await body().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Console.Error.WriteLine($"analysis failed: {ex.GetType().Name}: {ex.Message}");
-            return AnalysisFailure;
+            return Report(ex);
         }
     }
+
+    private static int Report(Exception ex)
+    {
+        switch (ClusterFailure(ex) ?? ex)
+        {
+            case OperationCanceledException:
+                AnsiConsole.MarkupLine("[yellow]Cancelled.[/]");
+                return AnalysisFailure;
+            // A worker that died, timed out or does not match: the analysis failed, and the message names the shard.
+            case ClusterShardException or ClusterConnectionException:
+                Console.Error.WriteLine($"cluster error: {(ClusterFailure(ex) ?? ex).Message}");
+                return AnalysisFailure;
+            case ArgumentException or FormatException or SafetensorsFormatException or FileNotFoundException or DirectoryNotFoundException or JsonException
+                or InvalidOperationException or NotSupportedException or InsufficientMemoryException:
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return BadInput;
+            default:
+                Console.Error.WriteLine($"analysis failed: {ex.GetType().Name}: {ex.Message}");
+                return AnalysisFailure;
+        }
+    }
+
+    /// <summary>A shard failure wherever it sits (a stage or a task may wrap it): its message is the one that names the shard.</summary>
+    private static ClusterShardException? ClusterFailure(Exception? ex) => ex switch
+    {
+        null => null,
+        ClusterShardException shard => shard,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(ClusterFailure).FirstOrDefault(e => e is not null),
+        _ => ClusterFailure(ex.InnerException),
+    };
 }

@@ -11,9 +11,10 @@ internal static class ReportWriter
 {
     /// <remarks>
     /// The decision-region plots need 2-D inputs (a plane to colour); for any other input shape, such as images or
-    /// sequences, they are skipped and the alignment values are in report.json and report.md only.
+    /// sequences, they are skipped and the alignment values are in report.json and report.md only. So are they when the
+    /// inputs are not on this machine (<paramref name="x"/> null: <c>analyze --cluster</c>, the workers hold the data).
     /// </remarks>
-    public static IReadOnlyList<string> Write(MinimumReport report, string outDir, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y,
+    public static IReadOnlyList<string> Write(MinimumReport report, string outDir, nn.Module<Tensor, Tensor> model, Tensor? x, Tensor? y,
         IReadOnlyList<string>? notes = null)
     {
         Directory.CreateDirectory(outDir);
@@ -46,7 +47,7 @@ internal static class ReportWriter
         }
         if (report.Diagonal?.File is { } diagonalFile)
             Add(diagonalFile);
-        if (x.dim() == 2 && x.shape[1] == 2 && report.Alignment is { Length: > 0 } alignment)
+        if (x is not null && y is not null && x.dim() == 2 && x.shape[1] == 2 && report.Alignment is { Length: > 0 } alignment)
         {
             var points = Rows(x);
             var labels = y.to(ScalarType.Int64).data<long>().Select(v => (int)v).ToArray();
@@ -61,7 +62,7 @@ internal static class ReportWriter
                 Add(name);
             }
         }
-        if (x.dim() == 2 && x.shape[1] == 2 && report.SampleMargins is not null)
+        if (x is not null && y is not null && x.dim() == 2 && x.shape[1] == 2 && report.SampleMargins is not null)
             SampleMarginPlots(report, outDir, model, x, y, Add);
         return written;
     }
