@@ -158,7 +158,7 @@ public sealed class HessianCluster : IAsyncDisposable
     internal async Task<double[]> WeightedSumAsync(OperatorConfig config, byte[] rows, int columns, long length, bool gradient, CancellationToken ct)
     {
         if (!gradient)
-            counters.Product();
+            counters.Products(columns);
         var parts = await Task.WhenAll(routes.Select(r => Call(r, (g, t) => ProductOn(g, config, rows, columns, gradient, t), ct))).ConfigureAwait(false);
         var sum = new double[length];
         for (var s = 0; s < routes.Count; s++)

@@ -87,7 +87,7 @@ public class DistributedAnalysisTests
         }
         var t = cluster.Transport;
         var p = problem.Model.parameters().Sum(x => x.numel());
-        Assert.Equal(6, t.Products);
+        Assert.Equal(3 * (1 + 4), t.Products); // three curvatures × (one vector + a block of four): vectors, as the operator counts them
         // Each product: one payload of p (or 4p) float64 values to each of 3 shards and one back, in 64-byte chunks.
         Assert.Equal(3 * 8 * p * (1 + 4) * 3, t.BytesSent);
         Assert.True(t.Chunks >= 2 * 3 * 6 * (8 * p / 64), $"{t.Chunks} chunks.");

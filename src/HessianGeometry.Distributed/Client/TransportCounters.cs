@@ -10,7 +10,8 @@ internal sealed class TransportCounters
     private long chunks;
     private long retries;
 
-    public void Product() => Interlocked.Increment(ref products);
+    /// <summary>Counts a product with <paramref name="vectors"/> vectors (a block of k counts k, like the operator's own count).</summary>
+    public void Products(int vectors) => Interlocked.Add(ref products, vectors);
 
     public void ShardCall() => Interlocked.Increment(ref shardCalls);
 
