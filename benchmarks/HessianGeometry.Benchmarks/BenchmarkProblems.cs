@@ -75,6 +75,13 @@ public static class BenchmarkProblems
     public static BenchmarkProblem Solver1315(bool trained) =>
         new(trained ? "1315 trained" : "1315 init", [4, 32, 32, 3], "tanh", "blobs", 512, 1, trained ? 100 : 0, ScalarType.Float64);
 
+    /// <summary>The paper's architecture at 50 hidden units (2-50-50-3 ReLU, p = 2,853) on the three Gaussians.</summary>
+    public static BenchmarkProblem Paper2853 { get; } = new("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64);
+
+    /// <summary>The paper-pipeline sizes (p = 2,853 and 10,703); the dry stand-in in the dry pass; HG_BENCH_MIN_P / HG_BENCH_MAX_P select among them.</summary>
+    public static IEnumerable<BenchmarkProblem> PaperSizes =>
+        Infrastructure.BenchmarkSettings.WithinSizeLimits(Infrastructure.BenchmarkSettings.Choose([Paper2853, Paper10k], [Dry]));
+
     /// <summary>The paper's model: MLP 2-100-100-3 (ReLU), 10,703 parameters, on the 300-point three-Gaussian set, float64, 300 Adam steps.</summary>
     public static BenchmarkProblem Paper10k { get; } = new("2-100-100-3/gauss3", [2, 100, 100, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64);
 

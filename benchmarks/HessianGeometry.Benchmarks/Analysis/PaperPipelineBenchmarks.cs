@@ -36,13 +36,7 @@ public class PaperPipelineBenchmarks
     /// <summary>The problems, limited by HG_BENCH_MIN_P / HG_BENCH_MAX_P.</summary>
     public static IEnumerable<BenchmarkProblem> Problems
     {
-        get
-        {
-            var all = BenchmarkSettings.Choose(
-                [new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
-                [BenchmarkProblems.Dry]);
-            return BenchmarkSettings.WithinSizeLimits(all);
-        }
+        get => BenchmarkProblems.PaperSizes;
     }
 
     [GlobalSetup]

@@ -42,13 +42,7 @@ public class AllEigenvectorAlignmentBenchmarks
     /// </summary>
     public static IEnumerable<BenchmarkProblem> Problems
     {
-        get
-        {
-            var all = BenchmarkSettings.Choose(
-                [new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
-                [BenchmarkProblems.Dry]);
-            return BenchmarkSettings.WithinSizeLimits(all);
-        }
+        get => BenchmarkProblems.PaperSizes;
     }
 
     [GlobalSetup]

@@ -29,13 +29,7 @@ public class ThreadCountBenchmarks
     /// <summary>The problems.</summary>
     public static IEnumerable<BenchmarkProblem> Problems
     {
-        get
-        {
-            var all = BenchmarkSettings.Choose(
-                [new BenchmarkProblem("2-50-50-3/gauss3", [2, 50, 50, 3], "relu", "gauss3", 300, 0, 300, ScalarType.Float64), BenchmarkProblems.Paper10k],
-                [BenchmarkProblems.Dry]);
-            return BenchmarkSettings.WithinSizeLimits(all);
-        }
+        get => BenchmarkProblems.PaperSizes;
     }
 
     /// <summary>libtorch intra-op threads; the suite's --threads is restored afterwards.</summary>

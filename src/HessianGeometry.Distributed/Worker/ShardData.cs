@@ -78,25 +78,11 @@ internal sealed class ShardData : IDisposable
     {
         if (Description.Length == 0)
             return new LossSums { Classification = true };
-        var risk = OperatorFor(config).Risk;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var total = 0.0;
-        long correct = 0;
-        var classification = true;
-        risk.ForEachBatch(batch =>
-        {
-            // The same float64 accumulation as EmpiricalRisk.LossAndAccuracy, kept as a sum so shards add exactly.
-            var output = risk.Forward(batch.Inputs);
-            total += risk.LossFunction.Sum(output, batch.Targets).to(ScalarType.Float64).item<double>();
-            if (batch.Targets.dtype == ScalarType.Int64 && batch.Targets.dim() == 1 && output.dim() == 2)
-                correct += output.argmax(1).eq(batch.Targets).sum().item<long>();
-            else
-                classification = false;
-        });
-        if (!double.IsFinite(total))
-            throw new ArithmeticException($"The loss on shard {Description.Index}/{Description.Count} is {total}.");
-        return new LossSums { LossSum = total, Correct = correct, Classification = classification, Samples = Description.Length };
+        // Sums, not means, so that shards add exactly; the same float64 accumulation as a single-process risk.
+        var totals = OperatorFor(config).Risk.LossTotals();
+        if (totals.FirstNonFiniteBatch is { } batch)
+            throw new ArithmeticException($"The loss on shard {Description.Index}/{Description.Count} (its batch {batch}) is {totals.LossSum}.");
+        return new LossSums { LossSum = totals.LossSum, Correct = totals.Correct, Classification = totals.Classification, Samples = Description.Length };
     }
 
     /// <summary>The shard's mean gradient [p] as raw bytes.</summary>

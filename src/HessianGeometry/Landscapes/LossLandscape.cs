@@ -106,26 +106,9 @@ public static class LossLandscape
                 point.AddScaledInPlace(vectors[k], coordinates[k]);
         }
         space.SetValues(point.dtype == space.DType ? point : point.to(space.DType));
-        return LossAndAccuracy(risk);
-    }
-
-    /// <summary>Like <see cref="EmpiricalRisk.LossAndAccuracy"/>, but a non-finite loss far from the minimum is a value, not an error.</summary>
-    private static (double Loss, double? Accuracy) LossAndAccuracy(EmpiricalRisk risk)
-    {
-        using var _ = no_grad();
-        var total = 0.0;
-        long correct = 0;
-        var classification = true;
-        risk.ForEachBatch(batch =>
-        {
-            var output = risk.Forward(batch.Inputs);
-            total += risk.LossFunction.Sum(output, batch.Targets).to(ScalarType.Float64).item<double>();
-            if (batch.Targets.dtype == ScalarType.Int64 && batch.Targets.dim() == 1 && output.dim() == 2)
-                correct += output.argmax(1).eq(batch.Targets).sum().item<long>();
-            else
-                classification = false;
-        });
-        return (total / risk.SampleCount, classification ? (double)correct / risk.SampleCount : null);
+        // Far from the minimum a non-finite loss is a value of the landscape, not an error: the totals never throw.
+        var totals = risk.LossTotals();
+        return (totals.MeanLoss, totals.Accuracy);
     }
 
     private static QuadraticModelComparison[] Compare(LandscapeDirections directions, double[][] axes, double[] loss, double centreLoss, double threshold)

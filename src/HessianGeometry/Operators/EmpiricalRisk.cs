@@ -191,24 +191,37 @@ public sealed class EmpiricalRisk : IDisposable
     /// </summary>
     public (double Loss, double? Accuracy) LossAndAccuracy()
     {
+        var totals = LossTotals();
+        if (totals.FirstNonFiniteBatch is { } batch)
+            throw new ArithmeticException($"The loss on batch {batch} is {totals.LossSum}. {EmpiricalRiskValidation.NonFiniteLossFix}");
+        return (totals.MeanLoss, totals.Accuracy);
+    }
+
+    /// <summary>
+    /// The loss and correct predictions summed over every batch in float64, without gradients; never throws on a
+    /// non-finite loss (it names the first such batch instead), for callers that evaluate far from a minimum.
+    /// </summary>
+    public LossTotals LossTotals()
+    {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var total = 0.0;
         long correct = 0;
         var classification = true;
+        int? nonFinite = null;
         ForEachBatch(batch =>
         {
             var output = Forward(batch.Inputs);
             var value = LossFunction.Sum(output, batch.Targets).to(ScalarType.Float64).item<double>();
             if (!double.IsFinite(value))
-                throw new ArithmeticException($"The loss on batch {batch.Index} is {value}. {EmpiricalRiskValidation.NonFiniteLossFix}");
+                nonFinite ??= batch.Index;
             total += value;
             if (batch.Targets.dtype == ScalarType.Int64 && batch.Targets.dim() == 1 && output.dim() == 2)
                 correct += output.argmax(1).eq(batch.Targets).sum().item<long>();
             else
                 classification = false;
         });
-        return (total / SampleCount, classification ? (double)correct / SampleCount : null);
+        return new LossTotals(total, correct, classification, SampleCount, nonFinite);
     }
 
     /// <summary>The gradient ∇_θ L(θ) over the whole data set as one flat vector [p] in the analysis dtype.</summary>

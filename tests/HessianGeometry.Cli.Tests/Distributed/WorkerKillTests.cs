@@ -15,7 +15,7 @@ public sealed class WorkerKillTests(ITestOutputHelper output) : IDisposable
     /// Samples: enough that each product takes long enough for the solve to last seconds (the kill must land inside it);
     /// odd, so the two shards differ in size (20,000 and 20,001).
     /// </summary>
-    private const int Samples = 40_001;
+    private const int Samples = 120_001;
 
     /// <summary>From the kill to the client's exit: a dead worker's connection drops at once; --product-timeout bounds the rest.</summary>
     private static readonly TimeSpan ExitAfterKill = TimeSpan.FromMinutes(3);
@@ -36,9 +36,10 @@ public sealed class WorkerKillTests(ITestOutputHelper output) : IDisposable
         using var client = CliProcess.Start("analyze --cluster",
             ["analyze", "--model", problem.Model, "--cluster", cluster.Gateways, .. analysis, "--product-timeout", "60", "--out", clusterOut]);
 
-        // The progress line of the solve's stage; then let a few products pass so the kill lands between or inside them.
+        // The progress line of the solve's stage; then let a few products pass so the kill lands between or inside them
+        // (briefly: on a quiet machine the whole solve takes about a second).
         Assert.True(client.WaitForLine("eigenpairs", AnalyzeOnClusterTests.AnalysisTimeout), $"the solve never started.\n{client.Output}\n{cluster.Output}");
-        Thread.Sleep(TimeSpan.FromSeconds(1));
+        Thread.Sleep(TimeSpan.FromMilliseconds(150));
         Assert.False(client.HasExited, $"the solve finished before the worker was killed; make the problem larger.\n{client.Output}");
         var victim = cluster.Workers[1];
         victim.Kill();
