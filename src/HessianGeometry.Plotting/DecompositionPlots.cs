@@ -37,7 +37,7 @@ public static class DecompositionPlots
         var panels = new List<Plot>
         {
             Panel(h, palette.GetColor(0), MarkerShape.FilledCircle, "Hessian H", $"tr H = {Format(t.Hessian)}\n", (low - pad, high + pad)),
-            Panel(g, palette.GetColor(1), MarkerShape.FilledSquare, "GGN", $"tr GGN = {Format(t.Ggn)}\ntop-{g.Length} eigenspace vs H's: mean cos² = {Format(decomposition.SubspaceOverlap.MeanSquaredCosine)}", (low - pad, high + pad)),
+            Panel(g, palette.GetColor(1), MarkerShape.FilledSquare, "GGN", $"tr GGN = {Format(t.Ggn)}\nmean cos² to H's top-{g.Length}: {Format(decomposition.SubspaceOverlap.MeanSquaredCosine)}", (low - pad, high + pad)),
         };
         if (r.Length > 0)
             panels.Add(Panel(r, palette.GetColor(3), MarkerShape.FilledTriangleUp, "Residual R = H − GGN (largest |λ|)", $"tr R = {Format(t.Residual)}\n", null));
