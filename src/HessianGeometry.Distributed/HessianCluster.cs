@@ -20,6 +20,7 @@ public sealed class HessianCluster : IAsyncDisposable
     private readonly IClusterClient client;
     private readonly IReadOnlyList<ShardRoute> routes;
     private readonly TransportCounters counters = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IShardGrain> answered = new(StringComparer.Ordinal);
 
     private HessianCluster(ClusterOptions options, IHost? host, IClusterClient client, IReadOnlyList<ShardRoute> routes, ShardDescription description)
     {
@@ -210,6 +211,29 @@ public sealed class HessianCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// Asks every shard grain that has answered (the first workers and any that took a shard over) to dispose its operator
+    /// for <paramref name="config"/>, without waiting: the next operator has another <see cref="OperatorConfig.Instance"/>,
+    /// and a worker that is gone has nothing left to release.
+    /// </summary>
+    internal void ReleaseOperators(OperatorConfig config)
+    {
+        foreach (var grain in answered.Values)
+            _ = ReleaseQuietly(grain, config);
+    }
+
+    private static async Task ReleaseQuietly(IShardGrain grain, OperatorConfig config)
+    {
+        try
+        {
+            await grain.ReleaseOperator(config).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Best effort by design (see ReleaseOperators).
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="call"/> for one shard on its first worker; on a failure or timeout, on the next (at most
     /// MaxRetries more); then fails naming the shard. The caller's cancellation is passed to the worker and never retried.
     /// </summary>
@@ -229,7 +253,11 @@ public sealed class HessianCluster : IAsyncDisposable
             timeout.CancelAfter(Options.ProductTimeout);
             try
             {
-                return await call(client.GetGrain<IShardGrain>(GrainKeys.Shard(route.Info.Shard, worker)), timeout.Token).ConfigureAwait(false);
+                var key = GrainKeys.Shard(route.Info.Shard, worker);
+                var grain = client.GetGrain<IShardGrain>(key);
+                var result = await call(grain, timeout.Token).ConfigureAwait(false);
+                answered.TryAdd(key, grain);
+                return result;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && IsWorkerFailure(ex))
             {

@@ -24,6 +24,20 @@ internal static class Payload
         return t;
     }
 
+    /// <summary>
+    /// A float64 tensor of <paramref name="shape"/> holding a copy of <paramref name="values"/> in storage that libtorch
+    /// allocated. <c>tensor(double[])</c> would keep the managed array as the tensor's storage, whose address modulo 64
+    /// changes with every allocation; MKL's reductions (<c>ddot</c> in Lanczos' α = wᵀq) take a different path at a
+    /// different alignment, which changed the last bit of the density between two same-seed runs.
+    /// </summary>
+    public static Tensor ToTensor(double[] values, params long[] shape)
+    {
+        var t = empty(shape, dtype: ScalarType.Float64);
+        if (values.Length > 0)
+            t.bytes = MemoryMarshal.AsBytes(values.AsSpan());
+        return t;
+    }
+
     /// <summary>Adds weight · values(bytes) to <paramref name="sum"/> in float64, in index order.</summary>
     public static void AddScaled(double[] sum, byte[] bytes, bool float64, double weight)
     {

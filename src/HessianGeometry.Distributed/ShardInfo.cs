@@ -19,4 +19,13 @@ public sealed record ShardInfo(
     string ModelHash,
     string DataHash,
     string Worker,
-    IReadOnlyList<string> Replicas);
+    IReadOnlyList<string> Replicas)
+{
+    // The compiler's record printer writes a list as its type name; the replicas are what a log reader needs to see.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Shard = {Shard}, Start = {Start}, Length = {Length}, TotalSamples = {TotalSamples}, ParameterCount = {ParameterCount}, ModelHash = {ModelHash}, DataHash = {DataHash}, Worker = {Worker}, Replicas = [{string.Join(", ", Replicas)}]");
+        return true;
+    }
+}

@@ -32,6 +32,7 @@ internal sealed class ClusterOperatorFactory(HessianCluster cluster) : ICurvatur
             BatchSize = risk.Data.BatchSize is { } b && b < risk.SampleCount ? b : null,
             ParameterNames = [.. risk.Parameters.Names],
             AllowTrainingMode = risk.Options.AllowTrainingMode,
+            Instance = Guid.NewGuid(),
         };
         var prepared = cluster.PrepareAsync(config, cancellationToken).ConfigureAwait(false).GetAwaiter().GetResult();
         for (var s = 0; s < prepared.Length; s++)
@@ -45,10 +46,7 @@ internal sealed class ClusterOperatorFactory(HessianCluster cluster) : ICurvatur
         }
         var engines = prepared.Select(p => p.EngineName).Distinct().ToList();
         var name = engines.Count == 1 ? engines[0] : string.Join("+", engines);
-        var fisher = kind == CurvatureKind.Fisher
-            ? "; Monte-Carlo Fisher labels are drawn per shard batch, so the draws differ from a single-process run with the same seed"
-            : string.Empty;
-        var note = $"{prepared[0].EngineNote}; summed over {prepared.Length} shard(s) on {prepared.Select(p => p.Worker).Distinct().Count()} worker(s) (Orleans){fisher}";
+        var note = $"{prepared[0].EngineNote}; summed over {prepared.Length} shard(s) on {prepared.Select(p => p.Worker).Distinct().Count()} worker(s) (Orleans)";
         return new DistributedCurvatureOperator(risk, new ClusterEngine(name), note, cluster, config, cancellationToken);
     }
 }

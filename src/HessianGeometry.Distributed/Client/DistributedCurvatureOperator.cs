@@ -36,14 +36,14 @@ internal sealed class DistributedCurvatureOperator : CurvatureOperator
     {
         ThrowIfDisposed();
         var sum = Wait(cluster.WeightedSumAsync(config, [], 1, Dimension, gradient: true, cancellationToken));
-        return tensor(sum, dtype: ScalarType.Float64).to(DType);
+        return Payload.ToTensor(sum, Dimension).to(DType);
     }
 
     protected override Tensor ApplyCore(Tensor vector)
     {
         ThrowIfDisposed();
         var sum = Wait(cluster.WeightedSumAsync(config, Payload.ToBytes(vector), 1, Dimension, gradient: false, cancellationToken));
-        return tensor(sum, dtype: ScalarType.Float64).to(DType);
+        return Payload.ToTensor(sum, Dimension).to(DType);
     }
 
     protected override Tensor ApplyBlockCore(Tensor block)
@@ -53,7 +53,15 @@ internal sealed class DistributedCurvatureOperator : CurvatureOperator
         // k rows of p on the wire (the transposed block), one product per shard for the whole block.
         var rows = Payload.ToBytes(block.T.contiguous());
         var sum = Wait(cluster.WeightedSumAsync(config, rows, k, k * Dimension, gradient: false, cancellationToken));
-        return tensor(sum, dtype: ScalarType.Float64).reshape(k, Dimension).T.contiguous().to(DType);
+        return Payload.ToTensor(sum, k, Dimension).T.contiguous().to(DType);
+    }
+
+    /// <summary>Releases the workers' operators of this configuration (best effort: a worker that is gone has nothing to release).</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            cluster.ReleaseOperators(config);
+        base.Dispose(disposing);
     }
 
     /// <summary>The solvers call products synchronously; the cluster answers asynchronously.</summary>

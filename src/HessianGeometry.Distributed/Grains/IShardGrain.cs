@@ -19,4 +19,7 @@ internal interface IShardGrain : IGrainWithStringKey
     Task<byte[]> Download(Guid transfer, long offset, int count);
 
     Task Release(Guid transfer);
+
+    /// <summary>Disposes this shard's operator for <paramref name="config"/> (its client operator was disposed); nothing when there is none.</summary>
+    Task ReleaseOperator(OperatorConfig config);
 }

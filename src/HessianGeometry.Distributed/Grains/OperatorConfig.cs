@@ -22,7 +22,14 @@ internal sealed record OperatorConfig
     [Id(9)] public string[] ParameterNames { get; init; } = [];
     [Id(10)] public bool AllowTrainingMode { get; init; }
 
+    /// <summary>
+    /// The client operator this configuration belongs to. Worker operators keep state between products (cached batches,
+    /// and a Jacobian sandwich materialises J after enough products, which changes the last bits), so each client
+    /// operator gets its own worker operators, fresh like a single-process operator, and releases them when disposed.
+    /// </summary>
+    [Id(11)] public Guid Instance { get; init; }
+
     /// <summary>A key naming this configuration (the worker keeps one operator per key).</summary>
     public string Key() => string.Create(CultureInfo.InvariantCulture,
-        $"{LossKind}|{CurvatureKind}|{GraphMode}|{Engine}|{FisherSamples}|{Seed}|{CheckDeterministic}|{Float64}|{BatchSize}|{AllowTrainingMode}|{string.Join(',', ParameterNames)}");
+        $"{Instance:N}|{LossKind}|{CurvatureKind}|{GraphMode}|{Engine}|{FisherSamples}|{Seed}|{CheckDeterministic}|{Float64}|{BatchSize}|{AllowTrainingMode}|{string.Join(',', ParameterNames)}");
 }

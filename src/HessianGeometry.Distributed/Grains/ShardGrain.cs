@@ -91,6 +91,9 @@ internal sealed class ShardGrain(WorkerOptions options, ILocalSiloDetails silo, 
         return Task.CompletedTask;
     }
 
+    public Task ReleaseOperator(OperatorConfig config) =>
+        data is null ? Task.CompletedTask : Run(() => data?.ReleaseOperator(config) ?? false, CancellationToken.None);
+
     private ShardData Data => data ?? throw new InvalidOperationException("The shard is not loaded.");
 
     private async Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken)

@@ -106,12 +106,21 @@ internal sealed class ShardData : IDisposable
         return Payload.ToBytes(product);
     }
 
+    /// <summary>Disposes the operator built for <paramref name="config"/>; false when there was none.</summary>
+    public bool ReleaseOperator(OperatorConfig config)
+    {
+        if (!operators.Remove(config.Key(), out var op))
+            return false;
+        op.Dispose();
+        return true;
+    }
+
     private ShardOperator OperatorFor(OperatorConfig config)
     {
         var key = config.Key();
         if (!operators.TryGetValue(key, out var op))
         {
-            op = new ShardOperator(model, x, y, config);
+            op = new ShardOperator(model, x, y, Description.Start, config);
             operators[key] = op;
         }
         return op;

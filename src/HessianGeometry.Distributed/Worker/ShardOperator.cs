@@ -12,7 +12,7 @@ internal sealed class ShardOperator : IDisposable
 {
     private readonly EmpiricalRisk risk;
 
-    public ShardOperator(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, OperatorConfig config)
+    public ShardOperator(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, long firstSample, OperatorConfig config)
     {
         var loss = (LossKind)config.LossKind switch
         {
@@ -33,6 +33,8 @@ internal sealed class ShardOperator : IDisposable
         {
             AnalysisDType = config.Float64 ? ScalarType.Float64 : ScalarType.Float32,
             AllowTrainingMode = config.AllowTrainingMode,
+            // Global sample indices, so that the Monte-Carlo Fisher draws for these rows what one process draws for them.
+            SampleOffset = firstSample,
         });
         try
         {

@@ -14,7 +14,13 @@ internal static class DecompositionStage
     /// <summary>Relative gap (λ_k − λ_{k+1}) / |λ_1| below which the top-k eigenspace is reported as not well defined.</summary>
     private const double DegenerateCut = 1e-3;
 
-    public static DecompositionSection Run(CurvatureOperator analysed, AnalysisOptions o, IEigenSolver solver, IProgress<EigenSolverProgress>? progress, CancellationToken ct)
+    /// <param name="analysed">The analysis' operator (the Hessian or the GGN is reused from it when it is one of them).</param>
+    /// <param name="factory">Where the analysis' operators come from (null: <see cref="CurvatureOperators.Create"/>); on a cluster the second operator is distributed too.</param>
+    /// <param name="o">The analysis options.</param>
+    /// <param name="solver">The eigen-solver of the analysis.</param>
+    /// <param name="progress">Solver progress.</param>
+    /// <param name="ct">The analysis' token.</param>
+    public static DecompositionSection Run(CurvatureOperator analysed, ICurvatureOperatorFactory? factory, AnalysisOptions o, IEigenSolver solver, IProgress<EigenSolverProgress>? progress, CancellationToken ct)
     {
         var options = o.Decomposition!;
         var risk = analysed.Risk;
@@ -22,10 +28,10 @@ internal static class DecompositionStage
         try
         {
             var hessian = o.Curvature == CurvatureKind.Hessian ? analysed
-                : ownHessian = CurvatureOperators.Create(risk, CurvatureKind.Hessian, new CurvatureOptions { GraphMode = o.GraphMode, Engine = o.HvpEngine });
+                : ownHessian = Create(factory, risk, CurvatureKind.Hessian, new CurvatureOptions { GraphMode = o.GraphMode, Engine = o.HvpEngine }, ct);
             // The Hessian's engine request (e.g. AnalyticMlp) does not bind the GGN: it takes its default engine here.
             var ggn = o.Curvature == CurvatureKind.Ggn ? analysed
-                : ownGgn = CurvatureOperators.Create(risk, CurvatureKind.Ggn, new CurvatureOptions { GraphMode = o.GraphMode });
+                : ownGgn = Create(factory, risk, CurvatureKind.Ggn, new CurvatureOptions { GraphMode = o.GraphMode }, ct);
             var residual = new ResidualOperator(hessian, ggn);
             long hBefore = hessian.ApplicationCount, gBefore = ggn.ApplicationCount;
             var section = o.Solver.IsExact
@@ -44,6 +50,9 @@ internal static class DecompositionStage
             ownGgn?.Dispose();
         }
     }
+
+    private static CurvatureOperator Create(ICurvatureOperatorFactory? factory, EmpiricalRisk risk, CurvatureKind kind, CurvatureOptions options, CancellationToken ct) =>
+        factory?.Create(risk, kind, options, ct) ?? CurvatureOperators.Create(risk, kind, options);
 
     private static DecompositionSection Iterative(CurvatureOperator hessian, CurvatureOperator ggn, ResidualOperator residual, AnalysisOptions o,
         DecompositionOptions options, IEigenSolver solver, IProgress<EigenSolverProgress>? progress, CancellationToken ct)

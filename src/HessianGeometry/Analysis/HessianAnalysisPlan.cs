@@ -129,7 +129,7 @@ public sealed class HessianAnalysisPlan
                     report = stages.Stage("sample-margins", () => SampleMarginStage.Run(op.Risk, inputs, alignment, sampleMarginOptions with { Seed = o.Seed }, report, cancellationToken));
             }
             if (o.Decomposition is not null)
-                report = report with { Decomposition = stages.Stage("decomposition", () => DecompositionStage.Run(op, o, solver, stages.SolverProgress, cancellationToken)) };
+                report = report with { Decomposition = stages.Stage("decomposition", () => DecompositionStage.Run(op, run.OperatorFactory, o, solver, stages.SolverProgress, cancellationToken)) };
         }
         finally
         {

@@ -15,7 +15,7 @@ public sealed record CurvatureOptions
     /// <summary>k, the labels drawn per input for <see cref="CurvatureKind.Fisher"/> (default 1, as curvlinops' <c>mc_samples</c>).</summary>
     public int FisherSamples { get; init; } = 1;
 
-    /// <summary>Seed of the Monte-Carlo Fisher's label draws (each batch's draws are fixed by the seed and the batch index).</summary>
+    /// <summary>Seed of the Monte-Carlo Fisher's label draws (draw s of sample i is fixed by the seed, i and s, whatever the batching).</summary>
     public long Seed { get; init; }
 
     /// <summary>Check that the operator is a deterministic function of the parameters before it is used.</summary>

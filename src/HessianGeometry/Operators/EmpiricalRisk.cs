@@ -133,11 +133,14 @@ public sealed class EmpiricalRisk : IDisposable
         ThrowIfDisposed();
         Guard.NotNull(body, nameof(body));
         var index = 0;
+        var first = Options.SampleOffset;
         var scale = 1.0 / SampleCount;
         foreach (var (x, y) in Data.Batches())
         {
             using var batchScope = NewDisposeScope();
-            if (!body(new RiskBatch(index++, PrepareInputs(x), PrepareTargets(y), scale)))
+            var batch = new RiskBatch(index++, PrepareInputs(x), PrepareTargets(y), scale) { FirstSample = first };
+            first += batch.Rows;
+            if (!body(batch))
                 return;
         }
     }

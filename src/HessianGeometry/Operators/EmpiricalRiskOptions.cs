@@ -16,4 +16,11 @@ public sealed record EmpiricalRiskOptions
     /// refused, because its risk would be random (and batch-norm would update its running statistics).
     /// </summary>
     public bool AllowTrainingMode { get; init; }
+
+    /// <summary>
+    /// Index of this risk's first sample in the whole data set when the risk covers only a part of it (a shard on a
+    /// cluster worker); 0 otherwise. Per-sample random draws key on the global index, so a shard draws for its samples
+    /// exactly what one process draws for them.
+    /// </summary>
+    internal long SampleOffset { get; init; }
 }

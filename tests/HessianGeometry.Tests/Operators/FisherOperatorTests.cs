@@ -91,4 +91,25 @@ public sealed class FisherOperatorTests(ITestOutputHelper output)
         Assert.True(GgnOperatorTests.MaxRelative(ExactHessian.Compute(b), fa) > 1e-3, "another seed draws other labels");
         Assert.Throws<ArgumentOutOfRangeException>(() => CurvatureOperators.Create(risk, CurvatureKind.Fisher, new CurvatureOptions { FisherSamples = 0 }));
     }
+
+    [Theory]
+    [InlineData("mlp_tanh_ce")]
+    [InlineData("mlp_tanh_mse")]
+    public void MonteCarloFisher_DrawsDependOnlyOnSeedAndSample_NotOnTheBatchSize(string fixture)
+    {
+        using var scope = NewDisposeScope();
+        Tensor Fisher(int? batchSize, long seed)
+        {
+            var (model, data, loss, _) = GgnOperatorTests.LoadMlp(fixture, batchSize);
+            using var risk = new EmpiricalRisk(model, loss, data);
+            using var fisher = CurvatureOperators.Create(risk, CurvatureKind.Fisher, new CurvatureOptions { FisherSamples = 3, Seed = seed });
+            return ExactHessian.Compute(fisher);
+        }
+
+        var whole = Fisher(null, 8);
+        foreach (var batchSize in new int?[] { 1, 5, 7 })
+            Assertions.RelativelyClose(Fisher(batchSize, 8), whole, 1e-12, $"{fixture}: MC Fisher with batch size {batchSize} against one batch");
+        // The draws are random: another seed gives another matrix.
+        Assert.True(GgnOperatorTests.MaxRelative(Fisher(5, 9), whole) > 1e-3, "another seed draws other labels");
+    }
 }

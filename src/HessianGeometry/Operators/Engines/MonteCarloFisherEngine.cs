@@ -7,9 +7,10 @@ namespace HessianGeometry.Operators.Engines;
 /// Monte-Carlo Fisher products: (1/n) Σ_i J_iᵀ [(1/k) Σ_s g_is g_isᵀ] J_i, g_is = ∇_f ℓ(f_i, ŷ_is), with k labels per
 /// input drawn from the model's predictive distribution: ŷ ~ Categorical(softmax f_i) for cross-entropy, and
 /// ŷ ~ N(f_i, (C/2) I) for MSE (the Gaussian whose negative log-likelihood is ℓ = (1/C)‖f − y‖² up to a constant). Then
-/// E[g gᵀ] = Λ_i, so the estimate is unbiased for the GGN and positive semi-definite. The draws of batch b come from a
-/// generator seeded with (seed, b): a streamed operator redraws the same labels for every product, so the operator is
-/// one fixed symmetric matrix.
+/// E[g gᵀ] = Λ_i, so the estimate is unbiased for the GGN and positive semi-definite. Draw s of sample i is a function of
+/// (seed, i, s) only, with i the sample's index in the whole data set (<see cref="RiskBatch.FirstSample"/>): a streamed
+/// operator redraws the same labels for every product, so the operator is one fixed symmetric matrix, and it is the
+/// same matrix for any batch size and for any split of the data over cluster shards.
 /// </summary>
 public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwichEngine
 {
@@ -56,24 +57,55 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
     private IOutputSpaceMatrix SampledOuterProducts(Tensor outputs, RiskBatch batch)
     {
         using var scope = NewDisposeScope();
-        using var generator = RandomVectors.CreateGenerator(unchecked(seed * 1_000_003 + batch.Index));
         var b = outputs.shape[0];
         Tensor gradients;
         if (risk.LossFunction.Kind == LossKind.CrossEntropy)
         {
             // g = p − e_ŷ, the gradient of −log softmax(f)_ŷ.
             var p = GgnEngine.RequireLogits(outputs, "The Monte-Carlo Fisher").softmax(1);
-            var labels = multinomial(p.cpu().to(ScalarType.Float64), samples, replacement: true, generator: generator).to(outputs.device);
-            var onehot = nn.functional.one_hot(labels, p.shape[1]).to(p.dtype);
+            var classes = (int)p.shape[1];
+            var probabilities = p.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
+            var labels = new long[b * samples];
+            for (var r = 0; r < b; r++)
+            {
+                for (var s = 0; s < samples; s++)
+                    labels[(r * samples) + s] = Categorical(probabilities.AsSpan(r * classes, classes), SampleKeyedRandom.Uniform(seed, batch.FirstSample + r, s, 0));
+            }
+            var onehot = nn.functional.one_hot(tensor(labels, [b, samples]).to(outputs.device), classes).to(p.dtype);
             gradients = p.unsqueeze(1) - onehot;
         }
         else
         {
             // ŷ = f + √(C/2) ε gives g = (2/C)(f − ŷ) = −√(2/C) ε; the sign drops out of g gᵀ.
-            var c = outputs.numel() / Math.Max(b, 1);
-            var noise = RandomVectors.Gaussian(b * samples * c, null, generator, outputs.dtype, outputs.device);
-            gradients = noise.reshape(b, samples, c).Times(Math.Sqrt(2.0 / c));
+            var c = (int)(outputs.numel() / Math.Max(b, 1));
+            var noise = new double[b * samples * c];
+            for (var r = 0; r < b; r++)
+            {
+                for (var s = 0; s < samples; s++)
+                {
+                    for (var j = 0; j < c; j++)
+                        noise[(((r * samples) + s) * c) + j] = SampleKeyedRandom.Gaussian(seed, batch.FirstSample + r, s, j);
+                }
+            }
+            gradients = tensor(noise, [b, samples, c], dtype: outputs.dtype).to(outputs.device).Times(Math.Sqrt(2.0 / c));
         }
         return new OuterProductOutputMatrix(gradients.contiguous().MoveToOuterDisposeScope(), batch.Scale);
+    }
+
+    /// <summary>The first class whose cumulative probability exceeds u · Σ p (the inverse CDF; Σ p is 1 up to rounding).</summary>
+    private static long Categorical(ReadOnlySpan<double> probabilities, double u)
+    {
+        double total = 0;
+        foreach (var q in probabilities)
+            total += q;
+        var target = u * total;
+        double cumulative = 0;
+        for (var k = 0; k < probabilities.Length; k++)
+        {
+            cumulative += probabilities[k];
+            if (target < cumulative)
+                return k;
+        }
+        return probabilities.Length - 1;
     }
 }
