@@ -77,6 +77,7 @@ public sealed class HessianAnalysisPlan
                 var denseSolver = solver as DenseEigenSolver ?? new DenseEigenSolver(o.ExactMemoryBudgetBytes, o.ExactEigendecomposition);
                 dense = stages.Stage("exact-hessian", () => denseSolver.Decompose(op, cancellationToken));
                 log.LogInformation("Exact matrix: {MatrixBuild}.", dense.MatrixBuild);
+                log.LogInformation("Decomposition: {Route} (rank {Rank}, certificate {RelativeError}; {Note}).", dense.Route.Route, dense.Route.Rank, dense.Route.RelativeError, dense.Route.Note);
             }
             if (o.TopEigenpairs.Count > 0)
             {

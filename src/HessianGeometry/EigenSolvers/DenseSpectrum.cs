@@ -28,13 +28,16 @@ public sealed class DenseSpectrum : IDisposable
     /// <summary>The symmetric matrix (A + Aᵀ)/2, float64 [p, p]; symmetrising removes the rounding asymmetry of double backward.</summary>
     public Tensor Matrix { get; }
 
-    /// <summary>All p eigenvalues, ascending (as <c>torch.linalg.eigh</c> returns them).</summary>
+    /// <summary>All p eigenvalues, ascending (as <c>torch.linalg.eigh</c> returns them); the range-revealing route reports its null space as exact zeros.</summary>
     public IReadOnlyList<double> Eigenvalues { get; }
 
     /// <summary>Unit eigenvectors as columns, float64 [p, p], in the order of <see cref="Eigenvalues"/>.</summary>
     public Tensor Eigenvectors { get; }
 
-    /// <summary>‖A v_i − λ_i v_i‖₂ for every pair, from the dense matrix.</summary>
+    /// <summary>
+    /// ‖A v_i − λ_i v_i‖₂ for every pair, from the dense matrix; for the null-space pairs of the range-revealing route
+    /// the certified bound ‖A − XΛXᵀ‖_F instead (<see cref="ResidualIsBound"/>).
+    /// </summary>
     public IReadOnlyList<double> ResidualNorms { get; }
 
     /// <summary>p, the dimension.</summary>
