@@ -2,6 +2,7 @@ using HessianGeometry.Analysis;
 using HessianGeometry.EigenSolvers;
 using HessianGeometry.Operators;
 using HessianGeometry.Testing;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -191,6 +192,24 @@ public sealed class RangeRevealingEighTests
         var error = Assert.Throws<InvalidOperationException>(() => HessianAnalysis.For(model).WithData(x, y).UseSolver("exact")
             .WithEigendecomposition(EigendecompositionMethod.Range).TopEigenpairs(2).AnalyzeMinimum());
         Assert.Contains("range-revealing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RangeRoute_LeavesNoLiveTensors_AndHonoursCancellation()
+    {
+        using var known = KnownSpectrum.Create(Padded([6, -2, 1], 150), seed: 8);
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        DenseSpectrum.FromMatrix(known.Matrix, method: EigendecompositionMethod.Range).Dispose();
+        RangeRevealingEigh.TryDecompose(known.Matrix).Vectors?.Dispose();
+        using (var b = randn(150, 150, dtype: ScalarType.Float64, generator: new Generator(9)))
+        using (var transposed = b.T)
+        using (var full = b + transposed)
+            Assert.Null(RangeRevealingEigh.TryDecompose(full).Vectors); // the give-up path
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => DenseSpectrum.FromMatrix(known.Matrix, method: EigendecompositionMethod.Range, cancellationToken: cancelled.Token));
     }
 
     [Fact]
