@@ -5,7 +5,7 @@ times, on the thread count of OMP_NUM_THREADS / OPENBLAS_NUM_THREADS (set them b
 numpy.linalg.eigh, numpy.linalg.eigvalsh and scipy.linalg.eigh with subset_by_index (the top 20 pairs, driver evr: the
 partial route). Prints "<p> <route> <median s> <min s>".
 
-    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 benchmarks/reference/numpy_eigh.py [--repeats 3]
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 benchmarks/reference/numpy_eigh.py [--repeats 3] [--p P]
 """
 import argparse
 import glob
@@ -31,8 +31,10 @@ def timed(fn, repeats):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--p", type=int, default=None, help="only the matrix of this dimension (default: every hg-eigh-*.f64)")
     args = parser.parse_args()
-    files = sorted(glob.glob(os.path.join(tempfile.gettempdir(), "hg-eigh-*.f64")), key=os.path.getsize)
+    pattern = f"hg-eigh-{args.p}.f64" if args.p else "hg-eigh-*.f64"
+    files = sorted(glob.glob(os.path.join(tempfile.gettempdir(), pattern)), key=os.path.getsize)
     print(f"# numpy {np.__version__}, scipy {scipy.__version__}, threads {os.environ.get('OPENBLAS_NUM_THREADS', '?')}", flush=True)
     for path in files:
         a = np.fromfile(path, dtype=np.float64)

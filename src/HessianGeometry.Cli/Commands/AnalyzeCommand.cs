@@ -4,6 +4,7 @@ using HessianGeometry.Analysis;
 using HessianGeometry.Cli.Distributed;
 using HessianGeometry.Cli.Loading;
 using HessianGeometry.Cli.Reporting;
+using HessianGeometry.EigenSolvers;
 using HessianGeometry.Operators;
 using HessianGeometry.Spectrum;
 using Spectre.Console;
@@ -35,6 +36,11 @@ internal static class AnalyzeCommand
         var top = new Option<int>("--top") { Description = "Number of top eigenpairs.", DefaultValueFactory = _ => 20 };
         var bottom = new Option<int>("--bottom") { Description = "Number of bottom eigenpairs.", DefaultValueFactory = _ => 0 };
         var solver = new Option<string>("--solver") { Description = "lanczos, lobpcg, power or exact.", DefaultValueFactory = _ => "lanczos" };
+        var eigendecomposition = new Option<string>("--eigendecomposition")
+        {
+            Description = "With --solver exact: auto (certified range-revealing route for numerically low-rank Hessians, else LAPACK eigh), full (always eigh) or range (forced; fails when the Hessian is not low-rank).",
+            DefaultValueFactory = _ => "auto",
+        };
         var trace = new Option<bool>("--trace") { Description = "Estimate tr(H), tr(H²) and the Wolkowicz–Styan bounds." };
         var traceProbes = new Option<int>("--trace-probes") { Description = "Most Hutchinson probes (HVPs) for --trace; it stops earlier at 1% relative standard error.", DefaultValueFactory = _ => new TraceOptions().MaxProbes };
         var density = new Option<bool>("--density") { Description = "Spectral density (SLQ) and HESD type." };
@@ -59,7 +65,7 @@ internal static class AnalyzeCommand
         var productTimeout = new Option<double?>("--product-timeout") { Description = "With --cluster: seconds a worker may take for one product before its shard is declared failed (default 120)." };
         var command = new Command("analyze", "Analyse a trained model: a TorchScript file, or a state dict (safetensors or torch.save pickle) plus an mlp: spec.")
         {
-            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, sampleMargins, curvature, fisherSamples, decomposition, perLayer, diagonal, cluster, productTimeout,
+            model, arch, precision, data, xKey, yKey, loss, top, bottom, solver, trace, traceProbes, density, alignment, margin, epsilon, batchSize, seed, device, outDir, threads, sampleMargins, curvature, fisherSamples, decomposition, perLayer, diagonal, cluster, productTimeout, eigendecomposition,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -75,6 +81,7 @@ internal static class AnalyzeCommand
                 SampleMargins = parse.GetValue(sampleMargins),
                 Cluster = parse.GetValue(cluster),
                 ProductTimeout = parse.GetValue(productTimeout),
+                Eigendecomposition = parse.GetValue(eigendecomposition)!,
             }, ct);
         })));
         return command;
@@ -93,7 +100,17 @@ internal static class AnalyzeCommand
         public string? Cluster { get; init; }
 
         public double? ProductTimeout { get; init; }
+
+        public string Eigendecomposition { get; init; } = "auto";
     }
+
+    private static EigendecompositionMethod ParseEigendecomposition(string value) => value.Trim().ToUpperInvariant() switch
+    {
+        "AUTO" => EigendecompositionMethod.Auto,
+        "FULL" => EigendecompositionMethod.Full,
+        "RANGE" => EigendecompositionMethod.Range,
+        _ => throw new ArgumentException($"--eigendecomposition must be auto, full or range but was '{value}'."),
+    };
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
@@ -126,6 +143,7 @@ internal static class AnalyzeCommand
         builder
             .WithPrecision(precision)
             .UseSolver(a.Solver)
+            .WithEigendecomposition(ParseEigendecomposition(a.Eigendecomposition))
             .TopEigenpairs(a.Top)
             .BottomEigenpairs(a.Bottom)
             .Seed(a.Seed)

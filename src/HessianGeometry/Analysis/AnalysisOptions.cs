@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using HessianGeometry.EigenSolvers;
 using HessianGeometry.Geometry;
 using HessianGeometry.Internal;
 using HessianGeometry.Operators;
@@ -92,6 +93,9 @@ public sealed record AnalysisOptions
     /// <summary>Largest dense Hessian the exact solver may materialise, in bytes (default <see cref="AnalysisDefaults.ExactMemoryBudgetBytes"/>).</summary>
     public long ExactMemoryBudgetBytes { get; init; } = AnalysisDefaults.ExactMemoryBudgetBytes;
 
+    /// <summary>The exact solver's dense route (default <see cref="EigendecompositionMethod.Auto"/>; see <see cref="HessianAnalysisBuilder.WithEigendecomposition"/>).</summary>
+    public EigendecompositionMethod ExactEigendecomposition { get; init; } = EigendecompositionMethod.Auto;
+
     /// <summary>
     /// Checks everything that does not need the model or the data; the builder adds those checks. Messages say what
     /// was wrong and which builder call changes it.
@@ -112,6 +116,8 @@ public sealed record AnalysisOptions
         Guard.Defined(GraphMode, nameof(GraphMode));
         if (!Enum.IsDefined(HvpEngine))
             throw new ArgumentOutOfRangeException(nameof(HvpEngine), HvpEngine, "Use HvpEngine.Auto, DoubleBackward or AnalyticMlp.");
+        if (!Enum.IsDefined(ExactEigendecomposition))
+            throw new ArgumentOutOfRangeException(nameof(ExactEigendecomposition), ExactEigendecomposition, "Use EigendecompositionMethod.Auto, Full or Range in WithEigendecomposition.");
         Guard.Positive(ExactMemoryBudgetBytes, "memoryBudgetBytes", "Pass the largest dense Hessian allowed, in bytes, to UseExactHessian.");
         if (Trace is { } trace)
         {

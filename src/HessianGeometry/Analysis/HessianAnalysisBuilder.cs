@@ -334,6 +334,21 @@ public sealed class HessianAnalysisBuilder
         return this;
     }
 
+    /// <summary>
+    /// Chooses how the exact solver decomposes the materialised matrix: <see cref="EigendecompositionMethod.Auto"/>
+    /// (default: the certified range-revealing route for numerically low-rank matrices of p ≥
+    /// <see cref="RangeRevealingEigh.MinimumDimension"/>, falling back to <c>linalg.eigh</c>),
+    /// <see cref="EigendecompositionMethod.Full"/> (always <c>linalg.eigh</c>) or <see cref="EigendecompositionMethod.Range"/>
+    /// (forced; the analysis fails when the matrix is not low-rank enough). The report's <c>eigendecomposition</c> says which ran.
+    /// </summary>
+    public HessianAnalysisBuilder WithEigendecomposition(EigendecompositionMethod method)
+    {
+        if (!Enum.IsDefined(method))
+            throw new ArgumentOutOfRangeException(nameof(method), method, "Use EigendecompositionMethod.Auto, Full or Range.");
+        configured = configured with { ExactEigendecomposition = method };
+        return this;
+    }
+
     /// <summary>Logs stage starts and results (default: no logging).</summary>
     public HessianAnalysisBuilder WithLogger(ILogger log)
     {

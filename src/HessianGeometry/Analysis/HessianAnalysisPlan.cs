@@ -70,13 +70,14 @@ public sealed class HessianAnalysisPlan
         DenseSpectrum? dense = null;
         try
         {
-            var solver = o.Solver.Custom ?? EigenSolverFactory.Create(o.Solver.Kind, o.ExactMemoryBudgetBytes);
+            var solver = o.Solver.Custom ?? EigenSolverFactory.Create(o.Solver.Kind, o.ExactMemoryBudgetBytes, o.ExactEigendecomposition);
             if (o.Solver.IsExact)
             {
                 // One decomposition serves the eigenpairs, the exact traces and the complexity count over all p eigenvectors.
-                var denseSolver = solver as DenseEigenSolver ?? new DenseEigenSolver(o.ExactMemoryBudgetBytes);
+                var denseSolver = solver as DenseEigenSolver ?? new DenseEigenSolver(o.ExactMemoryBudgetBytes, o.ExactEigendecomposition);
                 dense = stages.Stage("exact-hessian", () => denseSolver.Decompose(op, cancellationToken));
                 log.LogInformation("Exact matrix: {MatrixBuild}.", dense.MatrixBuild);
+                log.LogInformation("Decomposition: {Route} (rank {Rank}, certificate {RelativeError}; {Note}).", dense.Route.Route, dense.Route.Rank, dense.Route.RelativeError, dense.Route.Note);
             }
             if (o.TopEigenpairs.Count > 0)
             {

@@ -107,7 +107,7 @@ internal sealed class LayerDiagonalStage(ILinearOperator op, ParameterSpace spac
             var matrix = ExactHessian.Compute(block, ScalarType.Float64, cancellationToken: ct);
             return layer with { Eigenvalues = TopOfDense(matrix, k), EigenvalueMethod = "dense", EigenvalueOperatorApplications = block.ApplicationCount - before };
         }
-        var solver = options.Solver.Custom ?? EigenSolverFactory.Create(options.Solver.Kind, options.ExactMemoryBudgetBytes);
+        var solver = options.Solver.Custom ?? EigenSolverFactory.Create(options.Solver.Kind, options.ExactMemoryBudgetBytes, options.ExactEigendecomposition);
         using var result = solver.Solve(block, new EigenSolverOptions
         {
             Count = k,

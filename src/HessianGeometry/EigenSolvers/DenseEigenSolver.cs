@@ -7,14 +7,17 @@ namespace HessianGeometry.EigenSolvers;
 /// <summary>
 /// The exact eigen-solver ("exact"): materialises the operator as a dense float64 matrix, from the MLP's structure
 /// where it can, otherwise from p unit-vector products (<see cref="ExactHessian.Build"/>, refused beyond
-/// <see cref="MemoryBudgetBytes"/>; <see cref="DenseSpectrum.MatrixBuild"/> says which), decomposes it with
-/// <c>torch.linalg.eigh</c> and returns the wanted pairs with the same evidence as the iterative solvers. Unlike them it
+/// <see cref="MemoryBudgetBytes"/>; <see cref="DenseSpectrum.MatrixBuild"/> says which), decomposes it (<see cref="Method"/>: <c>torch.linalg.eigh</c>, or the
+/// range-revealing route of <see cref="RangeRevealingEigh"/> for numerically low-rank matrices) and returns the wanted pairs with the same evidence as the iterative solvers. Unlike them it
 /// can return all p pairs (k = p). Its cost is fixed: p products (one for a structural MLP build) and O(p³) for the decomposition, whatever
 /// <see cref="EigenSolverOptions.MaxOperatorApplications"/> says; memory 8p² bytes (twice that while decomposing).
 /// Use <see cref="Decompose"/> to keep the decomposition for several consumers instead of solving twice.
 /// </summary>
 /// <param name="memoryBudgetBytes">Largest dense matrix allowed, in bytes (default <see cref="ExactHessian.DefaultMemoryBudgetBytes"/>).</param>
-public sealed class DenseEigenSolver(long memoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes) : IEigenSolver
+/// <param name="method">The dense route (default <see cref="EigendecompositionMethod.Auto"/>: range-revealing for numerically low-rank matrices of p ≥ <see cref="RangeRevealingEigh.MinimumDimension"/>, else <c>linalg.eigh</c>).</param>
+/// <param name="maxRankFraction">The range-revealing route gives up above this rank r/p (default <see cref="RangeRevealingEigh.MaxRankFraction"/>, where it stops paying); in (0, 1].</param>
+public sealed class DenseEigenSolver(long memoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes, EigendecompositionMethod method = EigendecompositionMethod.Auto,
+    double maxRankFraction = RangeRevealingEigh.MaxRankFraction) : IEigenSolver
 {
     /// <summary>The name this solver reports: "exact".</summary>
     public const string SolverName = "exact";
@@ -26,6 +29,16 @@ public sealed class DenseEigenSolver(long memoryBudgetBytes = ExactHessian.Defau
     public long MemoryBudgetBytes { get; } = memoryBudgetBytes > 0
         ? memoryBudgetBytes
         : throw new ArgumentOutOfRangeException(nameof(memoryBudgetBytes), memoryBudgetBytes, "Pass a positive memory budget in bytes, e.g. ExactHessian.DefaultMemoryBudgetBytes.");
+
+    /// <summary>The dense route this solver decomposes with.</summary>
+    public EigendecompositionMethod Method { get; } = Enum.IsDefined(method)
+        ? method
+        : throw new ArgumentOutOfRangeException(nameof(method), method, "Use EigendecompositionMethod.Auto, Full or Range.");
+
+    /// <summary>The range-revealing route gives up above this rank r/p.</summary>
+    public double MaxRankFraction { get; } = maxRankFraction is > 0 and <= 1
+        ? maxRankFraction
+        : throw new ArgumentOutOfRangeException(nameof(maxRankFraction), maxRankFraction, "Pass a rank fraction r/p in (0, 1], e.g. RangeRevealingEigh.MaxRankFraction.");
 
     /// <summary>
     /// Materialises <paramref name="op"/> and decomposes it once; the returned spectrum serves any number of
@@ -45,7 +58,7 @@ public sealed class DenseEigenSolver(long memoryBudgetBytes = ExactHessian.Defau
         using var scope = NewDisposeScope();
         var built = ExactHessian.Build(op, ScalarType.Float64, MemoryBudgetBytes, cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        var spectrum = DenseSpectrum.FromMatrix(built.Matrix, op.ApplicationCount - before, clock.Elapsed);
+        var spectrum = DenseSpectrum.FromMatrix(built.Matrix, op.ApplicationCount - before, clock.Elapsed, Method, cancellationToken, MaxRankFraction);
         spectrum.MatrixBuild = built.Note;
         return spectrum;
     }

@@ -18,13 +18,17 @@ public static class EigenSolverFactory
     /// <exception cref="ArgumentException">The name is not one of <see cref="AllNames"/>.</exception>
     public static IEigenSolver Create(string name) => Create(Parse(name));
 
-    /// <summary>A solver of <paramref name="kind"/>; <paramref name="exactMemoryBudgetBytes"/> bounds the dense matrix of <see cref="EigenSolverKind.Exact"/>.</summary>
-    public static IEigenSolver Create(EigenSolverKind kind, long exactMemoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes) => kind switch
+    /// <summary>
+    /// A solver of <paramref name="kind"/>; <paramref name="exactMemoryBudgetBytes"/> bounds the dense matrix of
+    /// <see cref="EigenSolverKind.Exact"/> and <paramref name="exactMethod"/> chooses its dense route.
+    /// </summary>
+    public static IEigenSolver Create(EigenSolverKind kind, long exactMemoryBudgetBytes = ExactHessian.DefaultMemoryBudgetBytes,
+        EigendecompositionMethod exactMethod = EigendecompositionMethod.Auto) => kind switch
     {
         EigenSolverKind.Lanczos => new Lanczos(),
         EigenSolverKind.Lobpcg => new Lobpcg(),
         EigenSolverKind.Power => new PowerIteration(),
-        EigenSolverKind.Exact => new DenseEigenSolver(exactMemoryBudgetBytes),
+        EigenSolverKind.Exact => new DenseEigenSolver(exactMemoryBudgetBytes, exactMethod),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown eigen-solver kind {kind}. Use one of: {string.Join(", ", Enum.GetNames<EigenSolverKind>())}."),
     };
 
