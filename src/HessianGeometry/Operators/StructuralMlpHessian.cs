@@ -16,16 +16,21 @@ namespace HessianGeometry.Operators;
 /// the diagonal block is (∂z_m/∂θ_m)ᵀ Ĥ_m (∂z_m/∂θ_m) with Ĥ_m = ∂²ℓ/∂z_m² from Hessian backpropagation (through a Linear
 /// step Wᵀ Ĥ W, through an activation diag(σ′) Ĥ diag(σ′) + diag(σ″ ⊙ ∂ℓ/∂a)); the off-diagonal block is
 /// (∂z_l/∂θ_l)ᵀ D_{m←l}ᵀ Ĥ_m (∂z_m/∂θ_m) plus the cross term δ_m ⊗ ∂a_m/∂θ_l of the bilinear W_m a_m, where
-/// D_{m←l} = ∂z_m/∂z_l and δ_m = ∂ℓ/∂z_m. Because ∂z/∂W is a Kronecker product with the layer input, every block is
-/// Σ_i ã_l,i ⊗ R_i with a homogeneous input ã = [a, 1] (the 1 for the bias), one batched matrix product over the samples
-/// per chunk of output rows. The GGN is the same with the σ″ and cross terms left out.
+/// D_{m←l} = ∂z_m/∂z_l and δ_m = ∂ℓ/∂z_m. Because ∂z/∂W is a Kronecker product with the layer input ã = [a, 1] (the 1
+/// for the bias), a block entry is Σ_i N_i[c, c′] ã_l,i[e] ã_m,i[e′] (+ the cross term Σ_i P_i[e′, c] ã_l,i[e] δ_m,i[c′]):
+/// one matrix product over the samples of two operands that are per-sample outer products of vectors
+/// ([w_l·w_m, n]·[n, d̃_l·d̃_m]), whose result is permuted into the block. The GGN is the same with the σ″ and cross
+/// terms left out.
 /// </para>
 /// <para>
-/// Cost in multiply-adds: n Σ_{l≤m} p_l p_m (diagonal blocks once, by symmetry) for the blocks, plus O(n w³) per pair of
-/// layers for Ĥ and D; C times less than the Gram matrix UᵀU of the nC back-propagated loss-Hessian factors, and about
-/// 8× less than p block products — but the build is bound by the memory traffic of materialising the product operands
-/// (n·w_l·p_m elements per pair), not by arithmetic (docs/benchmarks.md, issue #17 goal 2). Working memory besides the p×p result: per-sample [rows, w, w] tensors in chunks of at
-/// most 2²² elements and product tiles of at most 2²⁴ elements (128 MiB in float64).
+/// Cost in multiply-adds: n Σ_{l&lt;m} p_l p_m (+ the same again for the cross terms) and n p_l²/4 per diagonal block
+/// (both N = Ĥ and ã ãᵀ are symmetric, so only c ≤ c′ and e ≤ e′ are multiplied), plus O(n w³) per pair of layers for Ĥ
+/// and D; 4C times less than the Gram product UᵀU of the nC back-propagated loss-Hessian factors (nC·p²), about 30× less than
+/// p block products on one dominant layer. The operands are n·(w_l·w_m + d̃_l·d̃_m) elements per pair (and the cross
+/// term's n·(d̃_l·w_m + w_l·d_m)), so the build is
+/// bound by the products, not by materialising operands (docs/benchmarks.md, issue #17 goal 2). Working memory besides
+/// the p×p result: per-sample [rows, w, w] tensors in chunks of at most 2²² elements and product tiles of at most 2²⁴
+/// elements (128 MiB in float64).
 /// </para>
 /// </remarks>
 public static class StructuralMlpHessian
@@ -130,10 +135,10 @@ public static class StructuralMlpHessian
             for (var a = 0; a < blocks.Length; a++)
             {
                 double pl = OutWidth(blocks[a]) * HomogeneousWidth(blocks[a]);
-                blockTerms += pl * pl / 2;
+                blockTerms += pl * pl / 4;
                 for (var b = a + 1; b < blocks.Length; b++)
                 {
-                    blockTerms += pl * OutWidth(blocks[b]) * HomogeneousWidth(blocks[b]);
+                    blockTerms += pl * OutWidth(blocks[b]) * HomogeneousWidth(blocks[b]) * (gaussNewton ? 1 : 2);
                     double wl = OutWidth(blocks[a]), wm = OutWidth(blocks[b]);
                     propagation += wl * (wm * InWidth(blocks[b]) + wm * wm);
                 }
@@ -230,6 +235,31 @@ public static class StructuralMlpHessian
             }
         }
 
+        /// <summary>
+        /// The upper triangle of a d×d matrix in row order (row and column indices), and for every entry of the full
+        /// matrix, row-major, the position of its upper-triangle twin.
+        /// </summary>
+        private static (Tensor Rows, Tensor Columns, Tensor FromUpper) UpperTriangle(long d, Device device)
+        {
+            var count = d * (d + 1) / 2;
+            var rows = new long[count];
+            var columns = new long[count];
+            var fromUpper = new long[d * d];
+            long k = 0;
+            for (long e = 0; e < d; e++)
+            {
+                for (var f = e; f < d; f++)
+                {
+                    rows[k] = e;
+                    columns[k] = f;
+                    fromUpper[e * d + f] = k;
+                    fromUpper[f * d + e] = k;
+                    k++;
+                }
+            }
+            return (tensor(rows, device: device), tensor(columns, device: device), tensor(fromUpper, device: device));
+        }
+
         /// <summary>ã = [a, 1], with only the columns of the selected weight and bias.</summary>
         private Tensor Homogeneous(int j, Tensor input)
         {
@@ -241,37 +271,54 @@ public static class StructuralMlpHessian
         }
 
         /// <summary>
-        /// Adds the block (θ_l, θ_m), l ≤ m, and its transpose: Σ_i ã_l ⊗ R_i with
-        /// R_i[c, (c′, e′)] = N_i[c, c′] ã_m[e′] + P_i[e′, c] δ_m[c′] (the second term for the Hessian's cross-layer term,
-        /// weight columns only), N = (W_m P)ᵀ Ĥ_m, or Ĥ_m itself on the diagonal (then only columns c′ ≥ the chunk's first row).
+        /// Adds the block (θ_l, θ_m), l ≤ m, and its transpose, as matrix products over the samples whose operands are
+        /// per-sample outer products of vectors, never Kronecker products with a matrix:
+        /// Σ_i N_i[c, c′] (ã_l,i ⊗ ã_m,i)[e, e′] = (N as [w_l·w_m, n]) · (ã_l ⊗ ã_m as [n, d̃_l·d̃_m]), N = (W_m P)ᵀ Ĥ_m or Ĥ_m
+        /// itself on the diagonal, plus (Hessian, weight columns of m, l &lt; m) the cross term
+        /// Σ_i (ã_l,i ⊗ δ_m,i)[e, c′] P_i[e′, c] = (ã_l ⊗ δ_m as [d̃_l·w_m, n]) · (P as [n, w_l·d_m]). Chunked over the rows c
+        /// of layer l; on the diagonal only columns c′ from the chunk's first row on are computed and the rest mirrored.
         /// </summary>
         private void AddPair(int l, int m, Tensor? p, Tensor?[] homogeneous, Tensor?[] outputGradients, Tensor?[] outputHessians, Tensor result, CancellationToken cancellationToken)
         {
             using var scope = NewDisposeScope();
             var diagonal = l == m;
             var n = diagonal ? outputHessians[m]! : steps[m].Weight!.matmul(p!).transpose(1, 2).matmul(outputHessians[m]!);
+            if (diagonal)
+            {
+                // Wᵀ Ĥ W is symmetric only up to rounding; the mirrored half must equal the computed one.
+                n = (n + n.transpose(1, 2)).mul_(0.5);
+            }
             var rowsOfL = OutWidth(l);
             var columnsOfM = OutWidth(m);
-            var left = homogeneous[l]!.t().unsqueeze(0);
-            var right = homogeneous[m]!;
-            var samples = right.shape[0];
-            var rightWidth = right.shape[1];
-            var cross = !gaussNewton && !diagonal && steps[m].WeightIndex >= 0;
-            var leftWidth = left.shape[1];
-            // Off the diagonal, materialise the smaller operand: R per row of layer l (w_l·n·w_m(d_m+1) elements) or, per
-            // column row c′ of layer m, N ⊗ ã_l (w_m·n·w_l(d_l+1)) plus the cross term's P ⊗ ã_l (w_l(d_l+1)·d_m·n).
-            var byRows = (double)rowsOfL * samples * columnsOfM * rightWidth;
-            var byColumns = (double)columnsOfM * samples * rowsOfL * leftWidth + (cross ? (double)rowsOfL * leftWidth * InWidth(m) * samples : 0);
-            if (!diagonal && byColumns < byRows)
+            var leftInputs = homogeneous[l]!;
+            var rightInputs = homogeneous[m]!;
+            var samples = leftInputs.shape[0];
+            var leftWidth = leftInputs.shape[1];
+            var rightWidth = rightInputs.shape[1];
+            // On the diagonal ã ãᵀ is symmetric: only its upper triangle (e ≤ e′) enters the product, which halves it, and
+            // the full [e, e′] blocks are read back through an index.
+            Tensor inputProducts;
+            Tensor? unpack = null;
+            if (diagonal)
             {
-                AddPairByColumns(l, m, n, p, homogeneous[l]!, right, cross ? outputGradients[m] : null, result, cancellationToken);
-                return;
+                var (upperRows, upperColumns, fromUpper) = UpperTriangle(leftWidth, leftInputs.device);
+                inputProducts = leftInputs.index_select(1, upperRows) * leftInputs.index_select(1, upperColumns);
+                unpack = fromUpper;
             }
-            // Contiguous [w_l, n, ·] layouts: the broadcast products below then run along contiguous memory.
-            var nByRow = n.permute(1, 0, 2).contiguous();
-            var pByRow = cross ? p!.permute(2, 0, 1).contiguous() : null;
-            var delta = cross ? outputGradients[m]! : null;
-            var chunk = Math.Max(1, Math.Min(rowsOfL, TileElements / (samples * columnsOfM * rightWidth)));
+            else
+            {
+                inputProducts = (leftInputs.unsqueeze(2) * rightInputs.unsqueeze(1)).view(samples, leftWidth * rightWidth);
+            }
+            var cross = !gaussNewton && !diagonal && steps[m].WeightIndex >= 0;
+            var weightColumns = InWidth(m);
+            var crossFactors = cross ? (leftInputs.unsqueeze(2) * outputGradients[m]!.unsqueeze(1)).view(samples, leftWidth * columnsOfM).t() : null;
+            var jacobianByRow = cross ? p!.transpose(1, 2).contiguous() : null; // [n, w_l, d_m]: a chunk of rows c is one [n, c·d_m] operand
+            var chunk = Math.Max(1, Math.Min(rowsOfL, TileElements / (columnsOfM * leftWidth * rightWidth)));
+            if (diagonal)
+            {
+                // Chunks of about w/12 rows: the part below the diagonal that each chunk's square computes twice stays about 1/12 of the block.
+                chunk = Math.Min(chunk, Math.Max(1, rowsOfL / 12));
+            }
             for (long c0 = 0; c0 < rowsOfL; c0 += chunk)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -279,56 +326,31 @@ public static class StructuralMlpHessian
                 var cc = Math.Min(chunk, rowsOfL - c0);
                 var k0 = diagonal ? c0 : 0;
                 var kc = columnsOfM - k0;
-                var tile = nByRow.narrow(0, c0, cc).narrow(2, k0, kc).unsqueeze(3) * right.unsqueeze(0).unsqueeze(2);
+                var factors = n.narrow(1, c0, cc).narrow(2, k0, kc).reshape(samples, cc * kc);
+                var products = factors.t().mm(inputProducts);
+                if (unpack is not null)
+                    products = products.index_select(1, unpack);
+                products = products.view(cc, kc, leftWidth, rightWidth);                                   // [c, c′, e, e′]
+                var tile = products.permute(0, 2, 1, 3);                                             // [c, e, c′, e′]
                 if (cross)
                 {
-                    var weightColumns = InWidth(m);
-                    tile.narrow(3, 0, weightColumns).add_(pByRow!.narrow(0, c0, cc).unsqueeze(2) * delta!.narrow(1, k0, kc).unsqueeze(0).unsqueeze(3));
+                    var crossProducts = crossFactors!.mm(jacobianByRow!.narrow(1, c0, cc).reshape(samples, cc * weightColumns))
+                        .view(leftWidth, columnsOfM, cc, weightColumns);                             // [e, c′, c, e′]
+                    tile.narrow(3, 0, weightColumns).add_(crossProducts.permute(2, 0, 1, 3));
                 }
-                var block = left.expand(cc, -1, -1).bmm(tile.view(cc, samples, kc * rightWidth)).view(cc, -1, kc, rightWidth);
-                AddTile(result, l, c0, m, k0, block);
-                if (!diagonal)
-                    AddTile(result, m, 0, l, c0, block.permute(2, 3, 0, 1));
-                else if (kc > cc)
-                    AddTile(result, m, c0 + cc, l, c0, block.narrow(2, cc, kc - cc).permute(2, 3, 0, 1));
-            }
-        }
-
-        /// <summary>
-        /// The off-diagonal block (θ_l, θ_m) with the columns of layer m as the batch: for each output row c′ of layer m,
-        /// Σ_i (N_i[·, c′] ⊗ ã_l,i) ã_m,iᵀ, and the cross term Σ_i (P_i ⊗ ã_l,i) δ_m,iᵀ as one matrix product; chunked over
-        /// the rows of layer l. Cheaper than <see cref="AddPair"/>'s orientation when layer l is much smaller than layer m.
-        /// </summary>
-        private void AddPairByColumns(int l, int m, Tensor n, Tensor? p, Tensor leftInputs, Tensor right, Tensor? delta, Tensor result, CancellationToken cancellationToken)
-        {
-            var rowsOfL = OutWidth(l);
-            var columnsOfM = OutWidth(m);
-            var samples = right.shape[0];
-            var leftWidth = leftInputs.shape[1];
-            var rightWidth = right.shape[1];
-            var weightColumns = InWidth(m);
-            var nByColumn = n.permute(2, 1, 0).contiguous();             // [w_m, w_l, n]
-            var pByRow = delta is null ? null : p!.permute(2, 1, 0).contiguous(); // [w_l, d_m, n]
-            var leftT = leftInputs.t().contiguous();                     // [d̃_l, n]
-            var rightByColumn = right.unsqueeze(0).expand(columnsOfM, -1, -1);
-            var perRow = samples * leftWidth * (columnsOfM + (delta is null ? 0 : weightColumns));
-            var chunk = Math.Max(1, Math.Min(rowsOfL, TileElements / perRow));
-            for (long c0 = 0; c0 < rowsOfL; c0 += chunk)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var tileScope = NewDisposeScope();
-                var cc = Math.Min(chunk, rowsOfL - c0);
-                var factors = nByColumn.narrow(1, c0, cc).unsqueeze(2) * leftT.unsqueeze(0).unsqueeze(0); // [w_m, cc, d̃_l, n]
-                var products = factors.view(columnsOfM, cc * leftWidth, samples).bmm(rightByColumn);       // [w_m, cc·d̃_l, d̃_m]
-                var tile = products.view(columnsOfM, cc, leftWidth, rightWidth).permute(1, 2, 0, 3).contiguous(); // [cc, d̃_l, w_m, d̃_m]
-                if (delta is not null)
+                AddTile(result, l, c0, m, k0, tile);
+                // Mirror [c, c′, e, e′] as [c′, e′, c, e] (off the diagonal all of it, on it the columns c′ ≥ c0 + cc).
+                // On the diagonal each [e, e′] block Σ_i N_i[c, c′] ã_i ã_iᵀ is symmetric, so [c′, e, c, e′] is the
+                // mirror with no transposition; off it, transposing each d̃_l×d̃_m block first keeps the innermost
+                // dimension contiguous in source and target.
+                var mirroredFrom = diagonal ? cc : 0;
+                if (kc > mirroredFrom)
                 {
-                    var crossFactors = pByRow!.narrow(0, c0, cc).unsqueeze(1) * leftT.unsqueeze(0).unsqueeze(2); // [cc, d̃_l, d_m, n]
-                    var crossProducts = crossFactors.view(-1, samples).mm(delta).view(cc, leftWidth, weightColumns, columnsOfM);
-                    tile.narrow(3, 0, weightColumns).add_(crossProducts.permute(0, 1, 3, 2));
+                    var mirrored = diagonal
+                        ? products.narrow(1, mirroredFrom, kc - mirroredFrom).permute(1, 2, 0, 3)
+                        : products.transpose(2, 3).contiguous().permute(1, 2, 0, 3);
+                    AddTile(result, m, k0 + mirroredFrom, l, c0, mirrored);
                 }
-                AddTile(result, l, c0, m, 0, tile);
-                AddTile(result, m, 0, l, c0, tile.permute(2, 3, 0, 1));
             }
         }
 

@@ -148,6 +148,30 @@ public sealed class StructuralMlpHessianTests
         AssertBuildsAgree(op);
     }
 
+    /// <summary>
+    /// The diagonal block is multiplied from its symmetric halves only (rows c ≤ c′ in chunks of w/12, the upper triangle
+    /// e ≤ e′ of ã ãᵀ) and mirrored; against the closed form of softmax regression, (1/n) Σ (diag p − p pᵀ) ⊗ z zᵀ with
+    /// z = [x; 1], with 30 classes (15 row chunks) and 21 input columns. The GGN of one Linear layer is the same matrix.
+    /// </summary>
+    [Fact]
+    public void SoftmaxRegression_DiagonalBlockFromSymmetricHalves_EqualsTheClosedForm()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(93);
+        var model = nn.Sequential(("0", nn.Linear(20, 30, dtype: ScalarType.Float64)));
+        model.eval();
+        var (x, y) = TinyModels.Blobs(60, 20, 30, seed: 94);
+        var parameters = model.parameters().ToArray();
+        var expected = AnalyticHessians.SoftmaxRegression(parameters[0], parameters[1], x);
+        foreach (var kind in new[] { CurvatureKind.Hessian, CurvatureKind.Ggn })
+        {
+            using var op = Operator(model, "ce", DataSource.FromTensors(x, y, 25), kind);
+            var built = ExactHessian.Build(op, build: ExactHessianBuild.Structural);
+            Assertions.RelativelyClose(built.Matrix, expected, Tolerance, $"structural {kind} vs closed-form softmax regression");
+            Assertions.RelativelyClose(built.Matrix.T, built.Matrix, 1e-14, "symmetry of the structural matrix");
+        }
+    }
+
     [Fact]
     public void BiasFreeLayers_IdentityEvalDropoutNestedSequentialAndStackedLinears_EqualTheBlockProductBuild()
     {
