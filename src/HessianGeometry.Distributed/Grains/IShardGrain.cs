@@ -19,4 +19,7 @@ internal interface IShardGrain : IGrainWithStringKey
     Task<byte[]> Download(Guid transfer, long offset, int count);
 
     Task Release(Guid transfer);
+
+    /// <summary>Per-sample rows of the geometry stages over this shard (see <see cref="GeometryRequest"/>).</summary>
+    Task<GeometryReply> Geometry(OperatorConfig config, GeometryRequest request, CancellationToken cancellationToken);
 }

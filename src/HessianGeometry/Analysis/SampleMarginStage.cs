@@ -14,13 +14,18 @@ internal static class SampleMarginStage
     /// <summary>Boundary points are written to the report for inputs of at most this many dimensions (for plots).</summary>
     private const int PlottedDimension = 16;
 
-    public static MinimumReport Run(EmpiricalRisk risk, Tensor inputs, AlignmentResult? alignment, SampleMarginOptions options, MinimumReport report, CancellationToken ct)
+    /// <summary>
+    /// Runs the stage. The per-sample margins come from <paramref name="geometry"/> (on a cluster: from the workers);
+    /// the curvature at the boundary points needs only the model and those points, and the inputs themselves are read
+    /// from <paramref name="geometry"/> only where a count of linear pieces or the curvature at one point needs them.
+    /// </summary>
+    public static MinimumReport Run(EmpiricalRisk risk, ISampleGeometry geometry, AlignmentResult? alignment, SampleMarginOptions options, MinimumReport report, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
-        var margins = SampleMarginEstimator.Estimate(risk, inputs, options, ct);
-        var x = risk.PrepareInputs(inputs.detach());
+        var margins = geometry.SampleMargins(options, ct);
         var n = margins.Distances.Length;
-        var rowShape = x.shape.Skip(1).ToArray();
+        var x = new InputRows(risk, geometry);
+        var rowShape = x.RowShape;
         var d = margins.BoundaryPoints.Length > 0 ? margins.BoundaryPoints[0].Length : 0;
         var valid = Enumerable.Range(0, n).Where(i => margins.Status[i] == SampleMarginStatus.OnBoundary).ToArray();
 
@@ -29,7 +34,7 @@ internal static class SampleMarginStage
         string? pieceReason = null;
         if (perSample.AllLinear && valid.Length > 0)
         {
-            var counts = LinearPieces.Count(risk, x.index_select(0, Rows(valid, x.device)), Points(margins, valid, rowShape, x), options.PieceSamples, out var reason);
+            var counts = LinearPieces.Count(risk, x.Rows(valid), Points(margins, valid, rowShape, x.Like), options.PieceSamples, out var reason);
             pieceReason = reason;
             if (counts is not null)
             {
@@ -116,7 +121,7 @@ internal static class SampleMarginStage
     }
 
     /// <summary>The curvature at x_b when the margin estimate reached the boundary, else at the nearest input's boundary point.</summary>
-    private static BoundaryCurvatureSection? AtOnePoint(EmpiricalRisk risk, Tensor x, SampleMargins margins, int[] valid, MarginSection? margin, long[] rowShape, SampleMarginOptions options,
+    private static BoundaryCurvatureSection? AtOnePoint(EmpiricalRisk risk, InputRows x, SampleMargins margins, int[] valid, MarginSection? margin, long[] rowShape, SampleMarginOptions options,
         CancellationToken ct)
     {
         using var scope = NewDisposeScope();
@@ -139,7 +144,7 @@ internal static class SampleMarginStage
         {
             var i = valid.MinBy(j => margins.Distances[j]);
             point = margins.BoundaryPoints[i];
-            start = SampleMarginEstimator.ToArray(x[i]);
+            start = SampleMarginEstimator.ToArray(x.Rows([i])[0]);
             classes = margins.Classes[i];
             at = "sampleBoundaryPoint";
             segmentFrom = "input";
@@ -149,12 +154,12 @@ internal static class SampleMarginStage
         {
             return null;
         }
-        var pointTensor = ToTensor(point, rowShape, x);
+        var pointTensor = ToTensor(point, rowShape, x.Like);
         var curvature = BoundaryCurvatureEstimator.Compute(risk, pointTensor, [classes[0]], [classes[1]], options, ct)[0];
         int? pieces = null;
         string? reason = null;
         if (curvature.HessianIsZero)
-            pieces = LinearPieces.Count(risk, ToTensor(start, rowShape, x), pointTensor, options.PieceSamples, out reason)?[0];
+            pieces = LinearPieces.Count(risk, ToTensor(start, rowShape, x.Like), pointTensor, options.PieceSamples, out reason)?[0];
         return BoundaryCurvatureSection.From(curvature, at, inputIndex, point, pieces, options.PieceSamples, segmentFrom, reason);
     }
 
@@ -165,5 +170,28 @@ internal static class SampleMarginStage
         tensor(rows.SelectMany(i => margins.BoundaryPoints[i]).ToArray(), dtype: ScalarType.Float64)
             .to(like?.dtype ?? ScalarType.Float64, like?.device ?? CPU).reshape(rowShape.Prepend(rows.Length).ToArray());
 
-    private static Tensor Rows(int[] rows, Device device) => tensor(rows.Select(i => (long)i).ToArray(), device: device);
+    /// <summary>
+    /// The inputs behind the geometry, read only where needed: one row for their shape and dtype, and the rows of the
+    /// inputs whose linear pieces are counted (all of them in one process; on a cluster each read is a call to the workers).
+    /// </summary>
+    private sealed class InputRows
+    {
+        private readonly EmpiricalRisk risk;
+        private readonly ISampleGeometry geometry;
+
+        public InputRows(EmpiricalRisk risk, ISampleGeometry geometry)
+        {
+            this.risk = risk;
+            this.geometry = geometry;
+            Like = geometry.InputCount > 0 ? Rows([0]) : empty(0, dtype: risk.DType, device: risk.Device);
+            RowShape = Like.shape.Skip(1).ToArray();
+        }
+
+        /// <summary>The first input (its dtype and device are the prepared inputs').</summary>
+        public Tensor Like { get; }
+
+        public long[] RowShape { get; }
+
+        public Tensor Rows(int[] rows) => risk.PrepareInputs(geometry.InputRows(rows.Select(i => (long)i).ToArray()));
+    }
 }
