@@ -8,17 +8,19 @@ namespace HessianGeometry.Distributed;
 public sealed partial class HessianCluster
 {
     /// <summary>
-    /// Sends <paramref name="requestFor"/>(shard) with <paramref name="directions"/> (k rows of p float64, possibly empty)
-    /// to every shard for which it is not null, in parallel, and returns the answers in shard (= sample) order, null for
-    /// the shards not asked. A shard whose worker fails is retried elsewhere; when none answers the call fails naming it.
+    /// Sends <paramref name="requestFor"/>(shard) — a request and its payload (e.g. k rows of p float64 directions, the
+    /// same for every shard, or the boundary points of that shard's inputs; possibly empty) — to every shard for which it
+    /// is not null, in parallel, and returns the answers in shard (= sample) order, null for the shards not asked. A shard
+    /// whose worker fails is retried elsewhere; when none answers the call fails naming it.
     /// </summary>
-    internal async Task<ShardRows?[]> GeometryAsync(OperatorConfig config, Func<ShardInfo, GeometryRequest?> requestFor, byte[] directions, CancellationToken ct)
+    internal async Task<ShardRows?[]> GeometryAsync(OperatorConfig config, Func<ShardInfo, (GeometryRequest Request, byte[] Payload)?> requestFor, CancellationToken ct)
     {
         counters.GeometryCall();
         return await Task.WhenAll(routes.Select(async r =>
         {
-            var request = requestFor(r.Info);
-            return request is null ? null : await Call(r, (g, t) => GeometryOn(g, config, request, directions, t), ct).ConfigureAwait(false);
+            if (requestFor(r.Info) is not { } asked)
+                return null;
+            return await Call(r, (g, t) => GeometryOn(g, config, asked.Request, asked.Payload, t), ct).ConfigureAwait(false);
         })).ConfigureAwait(false);
     }
 
@@ -52,7 +54,7 @@ public sealed partial class HessianCluster
         if (reply.Inline is { } inline)
         {
             counters.GeometryReceived(inline.Length);
-            return new ShardRows(inline, reply.Shape, (ScalarType)reply.DType);
+            return new ShardRows(inline, reply.Shape, (ScalarType)reply.DType, reply.Note);
         }
         var result = new byte[reply.TotalBytes];
         for (long offset = 0; offset < result.LongLength; offset += chunk)
@@ -63,6 +65,6 @@ public sealed partial class HessianCluster
             counters.GeometryReceived(piece.Length);
         }
         await grain.Release(reply.Transfer).ConfigureAwait(false);
-        return new ShardRows(result, reply.Shape, (ScalarType)reply.DType);
+        return new ShardRows(result, reply.Shape, (ScalarType)reply.DType, reply.Note);
     }
 }

@@ -59,6 +59,23 @@ public class DistributedGeometryTests
     }
 
     [Fact]
+    public async Task ReluNetwork_LinearPiecesCountedOnTheWorkers_EqualSingleProcess_OnUnevenShards()
+    {
+        // A ReLU network's boundary has zero curvature almost everywhere, so the stage counts the linear pieces crossed
+        // from every input to its boundary point instead: on a cluster each worker counts its own inputs'.
+        using var problem = new TestProblem(samples: 29, seed: 3, arch: "mlp:4-6-3:relu");
+        await using var workers = await LocalWorkers.StartAsync(problem, ["0/2", "2/4", "3/4"]);
+        await using var cluster = await workers.ConnectAsync();
+        var local = Configure(HessianAnalysis.For(problem.Model).WithData(problem.X, problem.Y), exact: false).AnalyzeMinimum();
+        var before = cluster.Transport;
+        var remote = await Task.Run(() => Configure(HessianAnalysis.For(problem.Model).OnCluster(cluster), exact: false).AnalyzeMinimum());
+        ReportComparison.AssertEqual(local, remote, Tolerance);
+        Assert.NotNull(remote.SampleMarginDetails!.PiecesCrossed);
+        Assert.Contains(remote.SampleMarginDetails.PiecesCrossed!, c => c is > 0);
+        Assert.True(cluster.Transport.GeometryShardCalls - before.GeometryShardCalls >= 7 * 3, "Every geometry request of the run should reach all three shards.");
+    }
+
+    [Fact]
     public async Task ClientWithOtherData_GetsTheWorkersRows_SoThePerSampleWorkRunsOnTheWorkers()
     {
         using var problem = new TestProblem();
@@ -126,6 +143,20 @@ public class DistributedGeometryTests
         Assert.Equal(expectedMargins.Iterations, actualMargins.Iterations);
         Assert.Equal(expectedMargins.Classes, actualMargins.Classes);
         AssertClose(expectedMargins.BoundaryPoints.SelectMany(x => x).ToArray(), actualMargins.BoundaryPoints.SelectMany(x => x).ToArray());
+
+        // The curvature at the boundary points of some inputs, in the order asked (each shard computes its own inputs').
+        int[] valid = [.. Enumerable.Range(0, (int)n).Where(i => expectedMargins.Status[i] == SampleMarginStatus.OnBoundary).Reverse()];
+        Assert.True(valid.Length > 10, $"Only {valid.Length} inputs reached the boundary.");
+        var expectedCurvatures = BoundaryCurvatureEstimator.Compute(risk, tensor(valid.SelectMany(i => expectedMargins.BoundaryPoints[i]).ToArray()).reshape(valid.Length, 4),
+            [.. valid.Select(i => expectedMargins.Classes[i][0])], [.. valid.Select(i => expectedMargins.Classes[i][1])], new SampleMarginOptions());
+        var actualCurvatures = remote.CurvatureAtSamples(valid, expectedMargins, new SampleMarginOptions(), CancellationToken.None);
+        AssertClose(expectedCurvatures.Select(c => c.Mean).ToArray(), actualCurvatures.Select(c => c.Mean).ToArray());
+        AssertClose(expectedCurvatures.SelectMany(c => c.Principal).ToArray(), actualCurvatures.SelectMany(c => c.Principal).ToArray());
+        Assert.Equal(expectedCurvatures.Select(c => c.HessianIsZero), actualCurvatures.Select(c => c.HessianIsZero));
+        Assert.Equal(expectedCurvatures.Select(c => c.Method), actualCurvatures.Select(c => c.Method));
+        // A tanh network has no piecewise-linear activations to count: no count, from any shard, and the reason says why.
+        Assert.Null(remote.PiecesCrossed(valid, expectedMargins, 64, out var reason));
+        Assert.False(string.IsNullOrEmpty(reason));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HessianGeometry.Distributed.Grains;
+using HessianGeometry.Distributed.Worker;
 using HessianGeometry.Geometry;
 using HessianGeometry.Operators;
 using static TorchSharp.torch;
@@ -36,7 +37,8 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
         var k = (int)v.shape[1];
         var json = JsonSerializer.Serialize(options);
         var kind = explicitGradients ? GeometryKind.AlignmentExplicit : GeometryKind.Alignment;
-        var parts = Wait(cluster.GeometryAsync(config, _ => new GeometryRequest { Kind = kind, Columns = k, OptionsJson = json }, Payload.ToBytes(v.T.contiguous()), cancellationToken));
+        var rowsOfV = Payload.ToBytes(v.T.contiguous());
+        var parts = Wait(cluster.GeometryAsync(config, _ => (new GeometryRequest { Kind = kind, Columns = k, OptionsJson = json }, rowsOfV), cancellationToken));
         var rows = Rows(parts, k + 3);
         var alignment = rows.narrow(1, 0, k).contiguous();
         var absolute = alignment.abs();
@@ -54,7 +56,7 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
         ArgumentNullException.ThrowIfNull(options);
         using var scope = NewDisposeScope();
         var json = JsonSerializer.Serialize(options);
-        var parts = Wait(cluster.GeometryAsync(config, _ => new GeometryRequest { Kind = GeometryKind.OutputGradientScale, OptionsJson = json }, [], cancellationToken));
+        var parts = Wait(cluster.GeometryAsync(config, _ => (new GeometryRequest { Kind = GeometryKind.OutputGradientScale, OptionsJson = json }, []), cancellationToken));
         var scale = cat(parts.Select(p => p!.ToTensor()).ToList(), 0);
         CheckCount(scale.shape[0]);
         return scale.data<double>().ToArray();
@@ -64,20 +66,13 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
     {
         ArgumentNullException.ThrowIfNull(indices);
         using var scope = NewDisposeScope();
-        var n = InputCount;
-        foreach (var i in indices)
-        {
-            if (i < 0 || i >= n)
-                throw new ArgumentOutOfRangeException(nameof(indices), i, $"Input {i} is outside the cluster's {n} samples.");
-        }
-        var shards = cluster.Shards;
         // Which shard holds each requested row; each shard returns its rows in the order asked, the client restores the overall order.
-        var positions = shards.Select(s => Enumerable.Range(0, indices.Length).Where(j => indices[j] >= s.Start && indices[j] < s.Start + s.Length).ToArray()).ToArray();
+        var positions = PositionsPerShard(indices);
         var parts = Wait(cluster.GeometryAsync(config, s =>
         {
             var mine = positions[IndexOf(s)];
-            return mine.Length == 0 ? null : new GeometryRequest { Kind = GeometryKind.InputRows, Indices = mine.Select(j => indices[j] - s.Start).ToArray() };
-        }, [], CancellationToken.None));
+            return mine.Length == 0 ? null : (new GeometryRequest { Kind = GeometryKind.InputRows, Indices = mine.Select(j => indices[j] - s.Start).ToArray() }, []);
+        }, CancellationToken.None));
         var answered = parts.Where(p => p is not null).Select(p => p!.ToTensor()).ToList();
         if (answered.Count == 0)
             return empty(0, dtype: risk.DType).MoveToOuterDisposeScope();
@@ -94,7 +89,7 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
         ArgumentNullException.ThrowIfNull(options);
         using var scope = NewDisposeScope();
         var json = JsonSerializer.Serialize(options);
-        var parts = Wait(cluster.GeometryAsync(config, _ => new GeometryRequest { Kind = GeometryKind.SampleMargins, OptionsJson = json }, [], cancellationToken));
+        var parts = Wait(cluster.GeometryAsync(config, _ => (new GeometryRequest { Kind = GeometryKind.SampleMargins, OptionsJson = json }, []), cancellationToken));
         var width = parts[0]!.Shape[1];
         var rows = Rows(parts, width);
         var n = (int)rows.shape[0];
@@ -118,6 +113,84 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
         }
         return new SampleMargins(distances, classes, status, points, gaps, iterations, DistributionSummary.Of(distances));
     }
+
+    public BoundaryCurvature[] CurvatureAtSamples(int[] indices, SampleMargins margins, SampleMarginOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(margins);
+        ArgumentNullException.ThrowIfNull(options);
+        var json = JsonSerializer.Serialize(options);
+        // Each shard gets the boundary points of its own inputs (with their two classes) and computes their curvature.
+        var positions = PositionsPerShard(indices.Select(i => (long)i).ToArray());
+        var parts = Wait(cluster.GeometryAsync(config, s =>
+        {
+            var mine = positions[IndexOf(s)];
+            if (mine.Length == 0)
+                return null;
+            var rows = mine.SelectMany(j => margins.BoundaryPoints[indices[j]].Append(margins.Classes[indices[j]][0]).Append(margins.Classes[indices[j]][1])).ToArray();
+            return (new GeometryRequest { Kind = GeometryKind.CurvatureAtSamples, OptionsJson = json }, DoubleBytes(rows));
+        }, cancellationToken));
+        var result = new BoundaryCurvature[indices.Length];
+        for (var s = 0; s < parts.Length; s++)
+        {
+            if (parts[s] is not { } part)
+                continue;
+            var curvatures = JsonSerializer.Deserialize<BoundaryCurvature[]>(part.Bytes, ShardGeometry.CurvatureJson)
+                ?? throw new InvalidOperationException("A worker returned no boundary curvatures.");
+            if (curvatures.Length != positions[s].Length)
+                throw new InvalidOperationException($"A worker returned {curvatures.Length} boundary curvatures for {positions[s].Length} points.");
+            for (var j = 0; j < curvatures.Length; j++)
+                result[positions[s][j]] = curvatures[j];
+        }
+        return result;
+    }
+
+    public int[]? PiecesCrossed(int[] indices, SampleMargins margins, int samples, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(margins);
+        var global = indices.Select(i => (long)i).ToArray();
+        var positions = PositionsPerShard(global);
+        var parts = Wait(cluster.GeometryAsync(config, s =>
+        {
+            var mine = positions[IndexOf(s)];
+            if (mine.Length == 0)
+                return null;
+            var request = new GeometryRequest { Kind = GeometryKind.PiecesCrossed, Indices = mine.Select(j => global[j] - s.Start).ToArray(), PieceSamples = samples };
+            return (request, DoubleBytes(mine.SelectMany(j => margins.BoundaryPoints[indices[j]]).ToArray()));
+        }, CancellationToken.None));
+        reason = parts.Select(p => p?.Note).FirstOrDefault(n => !string.IsNullOrEmpty(n)) ?? "";
+        var result = new int[indices.Length];
+        for (var s = 0; s < parts.Length; s++)
+        {
+            if (parts[s] is not { } part)
+                continue;
+            // The count needs the model's activation modules, the same on every worker: one that cannot count means none can.
+            if (part.Shape.Length == 1 && part.Shape[0] == 0 && positions[s].Length > 0)
+            {
+                reason = part.Note ?? reason;
+                return null;
+            }
+            var counts = part.ToTensor().data<double>().ToArray();
+            for (var j = 0; j < counts.Length; j++)
+                result[positions[s][j]] = (int)counts[j];
+        }
+        return result;
+    }
+
+    /// <summary>Per shard, the positions in <paramref name="indices"/> of the inputs it holds, in the order given.</summary>
+    private int[][] PositionsPerShard(long[] indices)
+    {
+        var n = InputCount;
+        foreach (var i in indices)
+        {
+            if (i < 0 || i >= n)
+                throw new ArgumentOutOfRangeException(nameof(indices), i, $"Input {i} is outside the cluster's {n} samples.");
+        }
+        return cluster.Shards.Select(s => Enumerable.Range(0, indices.Length).Where(j => indices[j] >= s.Start && indices[j] < s.Start + s.Length).ToArray()).ToArray();
+    }
+
+    private static byte[] DoubleBytes(double[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 
     /// <summary>The shards' [n_s, width] rows stacked in sample order, checked to cover all n samples.</summary>
     private Tensor Rows(ShardRows?[] parts, long width)

@@ -2,8 +2,8 @@ using static TorchSharp.torch;
 
 namespace HessianGeometry.Distributed.Client;
 
-/// <summary>One shard's answer to a geometry request: raw values of <paramref name="DType"/> with <paramref name="Shape"/>.</summary>
-internal sealed record ShardRows(byte[] Bytes, long[] Shape, ScalarType DType)
+/// <summary>One shard's answer to a geometry request: raw values of <paramref name="DType"/> with <paramref name="Shape"/>, and a note (why a quantity could not be computed).</summary>
+internal sealed record ShardRows(byte[] Bytes, long[] Shape, ScalarType DType, string? Note = null)
 {
     /// <summary>The rows as a tensor (CPU).</summary>
     public Tensor ToTensor()

@@ -17,4 +17,10 @@ internal enum GeometryKind
 
     /// <summary>Per-sample margins (DeepFool and bisection).</summary>
     SampleMargins = 4,
+
+    /// <summary>The boundary curvature at given boundary points of the shard's inputs.</summary>
+    CurvatureAtSamples = 5,
+
+    /// <summary>Linear pieces crossed from given inputs of the shard to their boundary points.</summary>
+    PiecesCrossed = 6,
 }

@@ -10,8 +10,8 @@ internal sealed partial class ShardGrain
             input = inline;
         else if (request.Transfer != Guid.Empty && !staged.Remove(request.Transfer, out input!))
             throw new InvalidOperationException($"No payload was uploaded under {request.Transfer} on this worker (it may have been restarted); the client retries the whole request.");
-        var (bytes, shape, dtype) = await Run(() => Data.Geometry(config, request, input, cancellationToken), cancellationToken);
-        var reply = new GeometryReply { Shape = shape, DType = (int)dtype, Worker = Data.Description.Worker, TotalBytes = bytes.LongLength };
+        var (bytes, shape, dtype, note) = await Run(() => Data.Geometry(config, request, input, cancellationToken), cancellationToken);
+        var reply = new GeometryReply { Shape = shape, DType = (int)dtype, Note = note, Worker = Data.Description.Worker, TotalBytes = bytes.LongLength };
         if (bytes.LongLength <= request.MaxChunkBytes)
             return reply with { Inline = bytes };
         var id = Guid.NewGuid();

@@ -15,9 +15,9 @@ internal static class SampleMarginStage
     private const int PlottedDimension = 16;
 
     /// <summary>
-    /// Runs the stage. The per-sample margins come from <paramref name="geometry"/> (on a cluster: from the workers);
-    /// the curvature at the boundary points needs only the model and those points, and the inputs themselves are read
-    /// from <paramref name="geometry"/> only where a count of linear pieces or the curvature at one point needs them.
+    /// Runs the stage. The per-sample margins, the curvature at every boundary point and the linear pieces crossed come
+    /// from <paramref name="geometry"/> (on a cluster: from the workers, each over its shard's inputs); the reductions
+    /// over the inputs, the correlations with the alignment and the curvature at one point run here.
     /// </summary>
     public static MinimumReport Run(EmpiricalRisk risk, ISampleGeometry geometry, AlignmentResult? alignment, SampleMarginOptions options, MinimumReport report, CancellationToken ct)
     {
@@ -29,12 +29,12 @@ internal static class SampleMarginStage
         var d = margins.BoundaryPoints.Length > 0 ? margins.BoundaryPoints[0].Length : 0;
         var valid = Enumerable.Range(0, n).Where(i => margins.Status[i] == SampleMarginStatus.OnBoundary).ToArray();
 
-        var perSample = PerSampleCurvature(risk, margins, valid, rowShape, d, options, ct);
+        var perSample = PerSampleCurvature(geometry, margins, valid, d, options, ct);
         int?[]? pieces = null;
         string? pieceReason = null;
         if (perSample.AllLinear && valid.Length > 0)
         {
-            var counts = LinearPieces.Count(risk, x.Rows(valid), Points(margins, valid, rowShape, x.Like), options.PieceSamples, out var reason);
+            var counts = geometry.PiecesCrossed(valid, margins, options.PieceSamples, out var reason);
             pieceReason = reason;
             if (counts is not null)
             {
@@ -89,7 +89,7 @@ internal static class SampleMarginStage
 
     private sealed record PerSampleResult(string Method, string? Note, double?[]? Mean, double?[]? MaxAbs, bool AllLinear);
 
-    private static PerSampleResult PerSampleCurvature(EmpiricalRisk risk, SampleMargins margins, int[] valid, long[] rowShape, int d, SampleMarginOptions options, CancellationToken ct)
+    private static PerSampleResult PerSampleCurvature(ISampleGeometry geometry, SampleMargins margins, int[] valid, int d, SampleMarginOptions options, CancellationToken ct)
     {
         if (!options.CurvatureAtSamples)
             return new("none", "per-sample curvature not requested (SampleMarginOptions.CurvatureAtSamples = false)", null, null, false);
@@ -103,19 +103,13 @@ internal static class SampleMarginStage
         var mean = new double?[n];
         var maxAbs = new double?[n];
         var allLinear = true;
-        for (var first = 0; first < valid.Length; first += options.BatchSize)
+        var curvatures = geometry.CurvatureAtSamples(valid, margins, options, ct);
+        for (var j = 0; j < valid.Length; j++)
         {
-            using var scope = NewDisposeScope();
-            var chunk = valid.Skip(first).Take(options.BatchSize).ToArray();
-            var points = Points(margins, chunk, rowShape, null);
-            var curvatures = BoundaryCurvatureEstimator.Compute(risk, points, chunk.Select(i => margins.Classes[i][0]).ToArray(), chunk.Select(i => margins.Classes[i][1]).ToArray(), options, ct);
-            for (var j = 0; j < chunk.Length; j++)
-            {
-                var c = curvatures[j];
-                allLinear &= c.HessianIsZero;
-                mean[chunk[j]] = double.IsFinite(c.Mean) ? c.Mean : null;
-                maxAbs[chunk[j]] = c.Principal.Length > 0 && c.Principal.All(double.IsFinite) ? c.Principal.Max(Math.Abs) : null;
-            }
+            var c = curvatures[j];
+            allLinear &= c.HessianIsZero;
+            mean[valid[j]] = double.IsFinite(c.Mean) ? c.Mean : null;
+            maxAbs[valid[j]] = c.Principal.Length > 0 && c.Principal.All(double.IsFinite) ? c.Principal.Max(Math.Abs) : null;
         }
         return new("dense", null, mean, maxAbs, allLinear);
     }
@@ -166,13 +160,9 @@ internal static class SampleMarginStage
     private static Tensor ToTensor(double[] flat, long[] rowShape, Tensor like) =>
         tensor(flat, dtype: ScalarType.Float64).to(like.dtype, like.device).reshape(rowShape.Prepend(1L).ToArray());
 
-    private static Tensor Points(SampleMargins margins, int[] rows, long[] rowShape, Tensor? like) =>
-        tensor(rows.SelectMany(i => margins.BoundaryPoints[i]).ToArray(), dtype: ScalarType.Float64)
-            .to(like?.dtype ?? ScalarType.Float64, like?.device ?? CPU).reshape(rowShape.Prepend(rows.Length).ToArray());
-
     /// <summary>
-    /// The inputs behind the geometry, read only where needed: one row for their shape and dtype, and the rows of the
-    /// inputs whose linear pieces are counted (all of them in one process; on a cluster each read is a call to the workers).
+    /// The inputs behind the geometry, read only where needed: one row for their shape and dtype, and the input whose
+    /// boundary point carries the one-point curvature (in one process a view; on a cluster a call to the worker holding it).
     /// </summary>
     private sealed class InputRows
     {

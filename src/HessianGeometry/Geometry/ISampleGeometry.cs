@@ -29,4 +29,18 @@ internal interface ISampleGeometry
 
     /// <summary>Per-input margins by DeepFool and bisection (<see cref="SampleMarginEstimator.Estimate"/>), with their summary over all n.</summary>
     SampleMargins SampleMargins(SampleMarginOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The decision boundary's curvature (<see cref="BoundaryCurvatureEstimator.Compute"/>) at the boundary points of the
+    /// inputs at <paramref name="indices"/>, between their classes in <paramref name="margins"/>, in that order; computed
+    /// in batches of <see cref="SampleMarginOptions.BatchSize"/> points.
+    /// </summary>
+    BoundaryCurvature[] CurvatureAtSamples(int[] indices, SampleMargins margins, SampleMarginOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The linear pieces crossed (<see cref="LinearPieces.Count"/>) on the segment from each input at
+    /// <paramref name="indices"/> to its boundary point in <paramref name="margins"/>, in that order; null (with
+    /// <paramref name="reason"/>) when the model's pieces cannot be counted.
+    /// </summary>
+    int[]? PiecesCrossed(int[] indices, SampleMargins margins, int samples, out string reason);
 }

@@ -28,4 +28,35 @@ internal sealed class LocalSampleGeometry(EmpiricalRisk risk, Tensor inputs) : I
 
     public SampleMargins SampleMargins(SampleMarginOptions options, CancellationToken cancellationToken) =>
         SampleMarginEstimator.Estimate(risk, inputs, options, cancellationToken);
+
+    public BoundaryCurvature[] CurvatureAtSamples(int[] indices, SampleMargins margins, SampleMarginOptions options, CancellationToken cancellationToken) =>
+        Curvatures(risk, inputs.shape.Skip(1).ToArray(), [.. indices.Select(i => margins.BoundaryPoints[i])], [.. indices.Select(i => margins.Classes[i][0])],
+            [.. indices.Select(i => margins.Classes[i][1])], options, cancellationToken);
+
+    public int[]? PiecesCrossed(int[] indices, SampleMargins margins, int samples, out string reason)
+    {
+        using var scope = NewDisposeScope();
+        var starts = InputRows([.. indices.Select(i => (long)i)]);
+        var ends = tensor(indices.SelectMany(i => margins.BoundaryPoints[i]).ToArray(), dtype: ScalarType.Float64).to(starts.dtype, starts.device).reshape(starts.shape);
+        return LinearPieces.Count(risk, starts, ends, samples, out reason);
+    }
+
+    /// <summary>
+    /// The boundary curvature at <paramref name="points"/> (flattened inputs of <paramref name="rowShape"/>), in batches
+    /// of <see cref="SampleMarginOptions.BatchSize"/>: what the sample-margin stage computes per input, also on a worker.
+    /// </summary>
+    internal static BoundaryCurvature[] Curvatures(EmpiricalRisk risk, long[] rowShape, double[][] points, int[] classA, int[] classB, SampleMarginOptions options,
+        CancellationToken cancellationToken)
+    {
+        var result = new BoundaryCurvature[points.Length];
+        for (var first = 0; first < points.Length; first += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(options.BatchSize, points.Length - first);
+            var batch = tensor(points.Skip(first).Take(count).SelectMany(p => p).ToArray(), dtype: ScalarType.Float64).reshape(rowShape.Prepend(count).ToArray());
+            var curvatures = BoundaryCurvatureEstimator.Compute(risk, batch, classA[first..(first + count)], classB[first..(first + count)], options, cancellationToken);
+            curvatures.CopyTo(result, first);
+        }
+        return result;
+    }
 }
