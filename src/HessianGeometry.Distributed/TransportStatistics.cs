@@ -5,10 +5,10 @@ namespace HessianGeometry.Distributed;
 /// gradient in the first six fields, the geometry stages' per-sample rows counted apart in the Geometry fields.
 /// </summary>
 /// <param name="Products">Curvature-vector products summed over the cluster (a block of k vectors counts k, as in the report's product counts).</param>
-/// <param name="ShardCalls">Shard calls (one per shard per product, loss or gradient), retries included.</param>
+/// <param name="ShardCalls">Shard calls (one per shard per product, loss, gradient or geometry request), retries included.</param>
 /// <param name="BytesSent">Payload bytes sent to workers.</param>
 /// <param name="BytesReceived">Payload bytes received from workers.</param>
-/// <param name="Chunks">Payload messages (a vector above the chunk size travels in several).</param>
+/// <param name="Chunks">Payload messages of products and geometry requests (a vector above the chunk size travels in several).</param>
 /// <param name="Retries">Shard calls repeated on another worker after a failure or timeout.</param>
 /// <param name="GeometryCalls">Requests for per-sample geometry rows (alignment, output-gradient scales, sample margins, input rows), each sent to every shard concerned.</param>
 /// <param name="GeometryShardCalls">Shard calls that answered a geometry request (retries included; also counted in <paramref name="ShardCalls"/>).</param>

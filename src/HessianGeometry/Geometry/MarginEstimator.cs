@@ -33,6 +33,8 @@ public static class MarginEstimator
         ReinforcingLoss.CheckRisk(risk);
         using var scope = NewDisposeScope();
         var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
+        if (x.shape[0] < 2)
+            throw new ArgumentException($"The margin needs at least two inputs (x_t^max and x_t^min) but got {x.shape[0]}.", nameof(inputs));
         return EstimateOn(risk, new LocalSampleGeometry(risk, x), alignment, eigenvector, options, cancellationToken);
     }
 
