@@ -157,6 +157,14 @@ public class DistributedGeometryTests
         // A tanh network has no piecewise-linear activations to count: no count, from any shard, and the reason says why.
         Assert.Null(remote.PiecesCrossed(valid, expectedMargins, 64, out var reason));
         Assert.False(string.IsNullOrEmpty(reason));
+
+        // Bad input fails on the client with the single-process exception, before any worker is asked.
+        var calls = cluster.Transport.GeometryCalls;
+        Assert.ThrowsAny<ArgumentException>(() => remote.Alignment(directions, new AlignmentOptions { BatchSize = 0 }, false, CancellationToken.None));
+        Assert.ThrowsAny<ArgumentException>(() => remote.Alignment(zeros(p, 2, dtype: ScalarType.Float64), new AlignmentOptions(), false, CancellationToken.None));
+        Assert.ThrowsAny<ArgumentException>(() => remote.Alignment(directions.narrow(0, 1, p - 1), new AlignmentOptions(), false, CancellationToken.None));
+        Assert.ThrowsAny<ArgumentException>(() => remote.SampleMargins(new SampleMarginOptions { BatchSize = 0 }, CancellationToken.None));
+        Assert.Equal(calls, cluster.Transport.GeometryCalls);
     }
 
     [Fact]

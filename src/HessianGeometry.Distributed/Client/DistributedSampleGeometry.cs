@@ -21,13 +21,13 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
     public AlignmentResult Alignment(Tensor directions, AlignmentOptions options, bool explicitGradients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(directions);
-        ArgumentNullException.ThrowIfNull(options);
+        // Bad options and directions fail here, as in one process, before any worker is called.
+        options = ReinforcingGradients.CheckOptions(options);
         if (directions.dim() != 2 || directions.shape[0] != risk.Dimension || directions.shape[1] < 1)
             throw new ArgumentException($"directions must have shape [{risk.Dimension}, k] (one column per eigenvector, p = {risk.Dimension} parameters) but has shape [{string.Join(", ", directions.shape)}].", nameof(directions));
         if (!directions.is_floating_point())
             throw new ArgumentException($"directions has dtype {directions.dtype}; pass floating-point eigenvectors (the solvers return Float64).", nameof(directions));
         using var scope = NewDisposeScope();
-        // Checked here as the single-process code checks them, so a bad direction fails before any worker is called.
         var v = directions.detach().to(ScalarType.Float64).cpu();
         var columnNorms = v.to(risk.DType).to(ScalarType.Float64).norm(0, keepdim: false);
         if (!double.IsFinite(columnNorms.sum().item<double>()))
@@ -53,7 +53,7 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
 
     public double[] OutputGradientScale(AlignmentOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        options = ReinforcingGradients.CheckOptions(options);
         using var scope = NewDisposeScope();
         var json = JsonSerializer.Serialize(options);
         var parts = Wait(cluster.GeometryAsync(config, _ => (new GeometryRequest { Kind = GeometryKind.OutputGradientScale, OptionsJson = json }, []), cancellationToken));
@@ -86,7 +86,7 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
 
     public SampleMargins SampleMargins(SampleMarginOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        options = SampleMarginEstimator.CheckOptions(options);
         using var scope = NewDisposeScope();
         var json = JsonSerializer.Serialize(options);
         var parts = Wait(cluster.GeometryAsync(config, _ => (new GeometryRequest { Kind = GeometryKind.SampleMargins, OptionsJson = json }, []), cancellationToken));
@@ -118,7 +118,7 @@ internal sealed class DistributedSampleGeometry(HessianCluster cluster, Operator
     {
         ArgumentNullException.ThrowIfNull(indices);
         ArgumentNullException.ThrowIfNull(margins);
-        ArgumentNullException.ThrowIfNull(options);
+        options = SampleMarginEstimator.CheckOptions(options);
         var json = JsonSerializer.Serialize(options);
         // Each shard gets the boundary points of its own inputs (with their two classes) and computes their curvature.
         var positions = PositionsPerShard(indices.Select(i => (long)i).ToArray());
