@@ -8,9 +8,10 @@ namespace HessianGeometry.Distributed;
 public static class ClusterAnalysisExtensions
 {
     /// <summary>
-    /// Replaces WithData: the data is the file the workers serve (read by the client too, for the stages that need
-    /// per-sample quantities), checked shard by shard against the workers' hashes, and the model must hash equal to the
-    /// workers'. Every curvature product, the loss and the gradient are then summed over the workers.
+    /// Replaces WithData: the data is the file the workers serve (read by the client too, for the closed-form traces and
+    /// the exact MLP diagonal), checked shard by shard against the workers' hashes, and the model must hash equal to the
+    /// workers'. Every curvature product, the loss and the gradient are then summed over the workers, and the geometry
+    /// stages' per-sample quantities (alignment, saturation, margins) are computed by the workers over their shards.
     /// </summary>
     /// <param name="builder">The analysis.</param>
     /// <param name="cluster">The connected cluster.</param>

@@ -14,7 +14,7 @@ namespace HessianGeometry.Distributed;
 /// the same inputs give bitwise the same result; a shard whose worker fails is retried on the next worker that can load
 /// it, and when none can, the whole call fails with <see cref="ClusterShardException"/> (never a partial sum).
 /// </summary>
-public sealed class HessianCluster : IAsyncDisposable
+public sealed partial class HessianCluster : IAsyncDisposable
 {
     private readonly IHost? host;
     private readonly IClusterClient client;

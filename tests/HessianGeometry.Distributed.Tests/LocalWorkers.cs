@@ -33,7 +33,7 @@ internal sealed class LocalWorkers : IAsyncDisposable
                 var options = new WorkerOptions
                 {
                     ModelPath = modelPerWorker is not null && modelPerWorker.TryGetValue(index, out var m) ? m : modelPath ?? problem.ModelPath,
-                    Arch = TestProblem.Arch,
+                    Arch = problem.ModelArch,
                     DataPath = problem.DataPath,
                     Shard = ShardSpec.Parse(shard),
                     SiloPort = siloPort,

@@ -22,7 +22,7 @@ internal sealed class ShardTestCluster : IAsyncDisposable
         builder.ConfigureSilo((silo, siloBuilder) => siloBuilder.AddHessianShard(new WorkerOptions
         {
             ModelPath = problem.ModelPath,
-            Arch = TestProblem.Arch,
+            Arch = problem.ModelArch,
             DataPath = problem.DataPath,
             Shard = specs[InstanceOf(silo.SiloName)],
         }));

@@ -11,8 +11,9 @@ internal sealed class TestProblem : IDisposable
 {
     public const string Arch = "mlp:4-5-3:tanh";
 
-    public TestProblem(int samples = 23, long seed = 7)
+    public TestProblem(int samples = 23, long seed = 7, string arch = Arch)
     {
+        ModelArch = arch;
         Directory = Path.Combine(Path.GetTempPath(), "hg-dist-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
         ModelPath = Path.Combine(Directory, "model.safetensors");
@@ -20,18 +21,21 @@ internal sealed class TestProblem : IDisposable
         using (var scope = NewDisposeScope())
         {
             manual_seed(seed);
-            var net = MlpSpec.Parse(Arch).Build(ScalarType.Float32);
+            var net = MlpSpec.Parse(arch).Build(ScalarType.Float32);
             SafetensorsWriter.Write(ModelPath, net.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter.detach()));
             var gen = new TorchSharp.torch.Generator((ulong)seed);
             var x = randn(samples, 4, generator: gen);
             var y = randint(0, 3, samples, generator: gen).to(ScalarType.Int64);
             SafetensorsWriter.Write(DataPath, new Dictionary<string, Tensor> { ["x"] = x, ["y"] = y });
         }
-        Model = LoadModel(ModelPath);
+        Model = LoadModel(ModelPath, arch);
         var file = SafetensorsFile.Read(DataPath);
         X = file.LoadTensor("x").DetachFromDisposeScope();
         Y = file.LoadTensor("y").DetachFromDisposeScope();
     }
+
+    /// <summary>The model's <c>mlp:</c> spec (<see cref="Arch"/> unless given).</summary>
+    public string ModelArch { get; }
 
     public string Directory { get; }
 
@@ -45,9 +49,9 @@ internal sealed class TestProblem : IDisposable
 
     public Tensor Y { get; }
 
-    public static nn.Module<Tensor, Tensor> LoadModel(string path)
+    public static nn.Module<Tensor, Tensor> LoadModel(string path, string arch = Arch)
     {
-        var net = MlpSpec.Parse(Arch).Build(ScalarType.Float32);
+        var net = MlpSpec.Parse(arch).Build(ScalarType.Float32);
         StateDictLoader.Load(net, SafetensorsFile.Read(path));
         net.eval();
         return net;

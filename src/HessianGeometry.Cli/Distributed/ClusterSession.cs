@@ -86,9 +86,11 @@ internal sealed class ClusterSession : IDisposable
     {
         var t = cluster.Transport;
         var retries = t.Retries == 0 ? "no retries" : $"{t.Retries} shard call(s) retried on another worker";
+        var geometry = t.GeometryCalls == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; per-sample geometry on the workers: {t.GeometryCalls} request(s), {t.GeometryBytesSent:N0} B sent, {t.GeometryBytesReceived:N0} B received");
         return string.Create(CultureInfo.InvariantCulture,
             $"Cluster transport: {t.Products} products over {cluster.Shards.Count} shard(s), {t.BytesPerProduct:N0} bytes per product " +
-            $"({t.BytesSent:N0} B sent, {t.BytesReceived:N0} B received in {t.Chunks} payload messages, {t.ShardCalls} shard calls), {retries}.");
+            $"({t.BytesSent:N0} B sent, {t.BytesReceived:N0} B received in {t.Chunks} payload messages, {t.ShardCalls} shard calls){geometry}, {retries}.");
     }
 
     private static string Unreachable(string gateways, string reason) =>

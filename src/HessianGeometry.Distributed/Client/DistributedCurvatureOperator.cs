@@ -1,4 +1,5 @@
 using HessianGeometry.Distributed.Grains;
+using HessianGeometry.Geometry;
 using HessianGeometry.Operators;
 using static TorchSharp.torch;
 
@@ -7,10 +8,11 @@ namespace HessianGeometry.Distributed.Client;
 /// <summary>
 /// The curvature operator of the whole data set as a sum over the workers' shards:
 /// C v = (1/n) Σ_i C_i v = Σ_s (n_s/n) · C_s v, with C_s v = (1/n_s) Σ_{i∈s} C_i v computed by the worker that holds shard
-/// s. The loss, accuracy and gradient are summed the same way. The client's risk (over the same data, read from the same
-/// file) gives the dimension, dtype and the per-sample quantities the geometry stages need.
+/// s. The loss, accuracy and gradient are summed the same way, and the per-sample quantities of the geometry stages come
+/// from the workers too (<see cref="DistributedSampleGeometry"/>). The client's risk (over the same data, read from the
+/// same file) gives the dimension and dtype, and the data of the stages that still run on the client.
 /// </summary>
-internal sealed class DistributedCurvatureOperator : CurvatureOperator
+internal sealed class DistributedCurvatureOperator : CurvatureOperator, ISampleGeometrySource
 {
     private readonly HessianCluster cluster;
     private readonly OperatorConfig config;
@@ -22,7 +24,13 @@ internal sealed class DistributedCurvatureOperator : CurvatureOperator
         this.cluster = cluster;
         this.config = config;
         this.cancellationToken = cancellationToken;
+        Geometry = new DistributedSampleGeometry(cluster, config, risk);
     }
+
+    /// <summary>The per-sample quantities of the geometry stages, computed by the workers over their shards.</summary>
+    public DistributedSampleGeometry Geometry { get; }
+
+    ISampleGeometry ISampleGeometrySource.SampleGeometry => Geometry;
 
     public override double Loss() => LossAndAccuracy().Loss;
 

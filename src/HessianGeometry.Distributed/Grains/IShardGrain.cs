@@ -22,4 +22,7 @@ internal interface IShardGrain : IGrainWithStringKey
 
     /// <summary>Disposes this shard's operator for <paramref name="config"/> (its client operator was disposed); nothing when there is none.</summary>
     Task ReleaseOperator(OperatorConfig config);
+
+    /// <summary>Per-sample rows of the geometry stages over this shard (see <see cref="GeometryRequest"/>).</summary>
+    Task<GeometryReply> Geometry(OperatorConfig config, GeometryRequest request, CancellationToken cancellationToken);
 }

@@ -10,7 +10,7 @@ namespace HessianGeometry.Distributed.Grains;
 /// </summary>
 [ShardPlacement]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The shard's thread ends in OnDeactivateAsync, the grain's end of life.")]
-internal sealed class ShardGrain(WorkerOptions options, ILocalSiloDetails silo, ILogger<ShardGrain> log) : Grain, IShardGrain
+internal sealed partial class ShardGrain(WorkerOptions options, ILocalSiloDetails silo, ILogger<ShardGrain> log) : Grain, IShardGrain
 {
     private readonly Dictionary<Guid, byte[]> staged = [];
     private readonly TorchThread torch = new("hessian-geometry shard", options.Threads);

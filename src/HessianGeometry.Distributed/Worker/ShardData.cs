@@ -115,6 +115,10 @@ internal sealed class ShardData : IDisposable
         return true;
     }
 
+    /// <summary>The shard's per-sample rows for a geometry request (<see cref="ShardGeometry"/>), with the analysis' risk.</summary>
+    public (byte[] Bytes, long[] Shape, ScalarType DType, string? Note) Geometry(OperatorConfig config, GeometryRequest request, byte[] directions, CancellationToken cancellationToken) =>
+        ShardGeometry.Compute(OperatorFor(config).Risk, x, request, directions, cancellationToken);
+
     private ShardOperator OperatorFor(OperatorConfig config)
     {
         var key = config.Key();

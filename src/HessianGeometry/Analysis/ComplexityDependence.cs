@@ -16,7 +16,7 @@ internal static class ComplexityDependence
     /// <param name="op">The operator of the analysis.</param>
     /// <param name="options">The frozen analysis options (seed, alignment options).</param>
     /// <param name="complexity">The complexity options (degeneracy settings).</param>
-    /// <param name="inputs">The inputs of the alignment.</param>
+    /// <param name="geometry">The per-sample quantities of the alignment's inputs.</param>
     /// <param name="alignment">The alignment the count ran over.</param>
     /// <param name="eigenvalues">The eigenvalue of every alignment column.</param>
     /// <param name="residualNorms">The residual of every alignment column.</param>
@@ -24,7 +24,7 @@ internal static class ComplexityDependence
     /// <param name="epsilon">The thresholds of the count.</param>
     /// <param name="section">The section to extend.</param>
     /// <param name="ct">Cancellation.</param>
-    public static ComplexitySection Add(CurvatureOperator op, AnalysisOptions options, ComplexityOptions complexity, Tensor inputs, AlignmentResult alignment,
+    public static ComplexitySection Add(CurvatureOperator op, AnalysisOptions options, ComplexityOptions complexity, ISampleGeometry geometry, AlignmentResult alignment,
         IReadOnlyList<double> eigenvalues, IReadOnlyList<double> residualNorms, SpectrumEnd? computedEnd, EpsilonBaseline epsilon, ComplexitySection section,
         CancellationToken ct)
     {
@@ -35,7 +35,7 @@ internal static class ComplexityDependence
                 ?? (op.DType == ScalarType.Float32 ? EigenvalueClustering.Float32Epsilon : EigenvalueClustering.Float64Epsilon),
         };
         var degeneracy = ComplexityDegeneracyAnalysis.Compute(alignment, eigenvalues, residualNorms, op.Dimension, computedEnd, epsilon, degeneracyOptions, ct);
-        var saturation = SaturatedInputs.Measure(op.Risk, inputs, alignment, op.Dimension, epsilon, options.Alignment, ct);
+        var saturation = SaturatedInputs.MeasureOn(geometry, op.Risk, alignment, op.Dimension, epsilon, options.Alignment, ct);
         return section with { Degeneracy = degeneracy, Saturation = SaturationSection.From(saturation) };
     }
 }

@@ -119,15 +119,16 @@ public sealed class HessianAnalysisPlan
 
             if (o.Alignment is { } alignmentOptions && topVectors is not null)
             {
-                var inputs = run.Data.Inputs!;
-                var alignment = stages.Stage("alignment", () => AlignmentAnalyzer.Compute(op.Risk, inputs, topVectors, alignmentOptions, cancellationToken));
+                // Per-sample quantities come from the operator when its data lives elsewhere (a cluster's workers), else from the in-memory inputs.
+                var geometry = (op as ISampleGeometrySource)?.SampleGeometry ?? new LocalSampleGeometry(op.Risk, run.Data.Inputs!);
+                var alignment = stages.Stage("alignment", () => geometry.Alignment(topVectors, alignmentOptions, explicitGradients: false, cancellationToken));
                 report = report with { Alignment = AlignmentSection.Rows(alignment), AlignmentSummary = AlignmentSection.From(alignment) };
                 if (o.Complexity is { } complexityOptions)
-                    report = stages.Stage("complexity", () => Complexity(op, o, complexityOptions, inputs, alignment, dense, report));
+                    report = stages.Stage("complexity", () => Complexity(op, o, complexityOptions, geometry, alignment, dense, report));
                 if (o.Margin is { } marginOptions)
-                    report = stages.Stage("margin", () => Margin(op, inputs, alignment, topVectors, marginOptions with { Seed = o.Seed }, report, cancellationToken));
+                    report = stages.Stage("margin", () => Margin(op, geometry, alignment, topVectors, marginOptions with { Seed = o.Seed }, report, cancellationToken));
                 if (o.SampleMargins is { } sampleMarginOptions)
-                    report = stages.Stage("sample-margins", () => SampleMarginStage.Run(op.Risk, inputs, alignment, sampleMarginOptions with { Seed = o.Seed }, report, cancellationToken));
+                    report = stages.Stage("sample-margins", () => SampleMarginStage.Run(op.Risk, geometry, alignment, sampleMarginOptions with { Seed = o.Seed }, report, cancellationToken));
             }
             if (o.Decomposition is not null)
                 report = report with { Decomposition = stages.Stage("decomposition", () => DecompositionStage.Run(op, run.OperatorFactory, o, solver, stages.SolverProgress, cancellationToken)) };
@@ -223,11 +224,11 @@ public sealed class HessianAnalysisPlan
         return report with { SpectralDensity = DensitySection.From(density, hesd) };
     }
 
-    private static MinimumReport Complexity(CurvatureOperator op, AnalysisOptions o, ComplexityOptions c, Tensor inputs, AlignmentResult alignment, DenseSpectrum? dense, MinimumReport report)
+    private static MinimumReport Complexity(CurvatureOperator op, AnalysisOptions o, ComplexityOptions c, ISampleGeometry geometry, AlignmentResult alignment, DenseSpectrum? dense, MinimumReport report)
     {
         var epsilon = c.Epsilon is { } e
             ? new EpsilonBaseline(e, e, 0, o.Seed, true)
-            : BoundaryComplexityMeasure.RandomBaseline(op.Risk, inputs, c.RandomDirections, o.Seed);
+            : BoundaryComplexityMeasure.RandomBaselineOn(geometry, op.Risk, c.RandomDirections, o.Seed);
         BoundaryComplexity complexity;
         if (dense is not null)
         {
@@ -235,12 +236,12 @@ public sealed class HessianAnalysisPlan
             // All p columns: one blocked GEMM of the explicit n×p gradient matrix with V (AlignmentMatrix). V is read as stored
             // (ascending, no sign convention): the count reads only |A|, so reversing the statistics (and the n×p alignment, for
             // the cluster analysis) gives the descending order without a p×p copy.
-            using var ascending = AlignmentMatrix.Compute(op.Risk, inputs, dense.Eigenvectors, o.Alignment);
+            using var ascending = geometry.Alignment(dense.Eigenvectors, o.Alignment ?? new AlignmentOptions(), explicitGradients: true, CancellationToken.None);
             var full = ascending with { Alignment = ascending.Alignment.flip(1), MeanAbsAlignment = [.. ascending.MeanAbsAlignment.Reverse()], MaxAbsAlignment = [.. ascending.MaxAbsAlignment.Reverse()] };
             complexity = BoundaryComplexityMeasure.Compute(full, op.Dimension, eigenvectorsAreComplete: true, epsilon);
             return report with
             {
-                Complexity = ComplexityDependence.Add(op, o, c, inputs, full, dense.Eigenvalues.Reverse().ToArray(), dense.ResidualNorms.Reverse().ToArray(),
+                Complexity = ComplexityDependence.Add(op, o, c, geometry, full, dense.Eigenvalues.Reverse().ToArray(), dense.ResidualNorms.Reverse().ToArray(),
                     null, epsilon, ComplexitySection.From(complexity), CancellationToken.None),
             };
         }
@@ -248,15 +249,15 @@ public sealed class HessianAnalysisPlan
         var top = report.TopEigenpairs!;
         return report with
         {
-            Complexity = ComplexityDependence.Add(op, o, c, inputs, alignment, top.Eigenvalues, top.ResidualNorms, SpectrumEnd.LargestAlgebraic, epsilon,
+            Complexity = ComplexityDependence.Add(op, o, c, geometry, alignment, top.Eigenvalues, top.ResidualNorms, SpectrumEnd.LargestAlgebraic, epsilon,
                 ComplexitySection.From(complexity), CancellationToken.None),
         };
     }
 
-    private static MinimumReport Margin(CurvatureOperator op, Tensor inputs, AlignmentResult alignment, Tensor topVectors, MarginOptions options, MinimumReport report, CancellationToken ct)
+    private static MinimumReport Margin(CurvatureOperator op, ISampleGeometry geometry, AlignmentResult alignment, Tensor topVectors, MarginOptions options, MinimumReport report, CancellationToken ct)
     {
         var index = Math.Clamp(options.EigenvectorIndex, 0, (int)topVectors.shape[1] - 1);
-        var m = MarginEstimator.Estimate(op.Risk, inputs, alignment, topVectors[.., index].contiguous(), options, ct);
+        var m = MarginEstimator.EstimateOn(op.Risk, geometry, alignment, topVectors[.., index].contiguous(), options, ct);
         return report with { MarginDetails = MarginSection.From(m) };
     }
 

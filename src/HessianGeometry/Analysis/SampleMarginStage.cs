@@ -14,22 +14,27 @@ internal static class SampleMarginStage
     /// <summary>Boundary points are written to the report for inputs of at most this many dimensions (for plots).</summary>
     private const int PlottedDimension = 16;
 
-    public static MinimumReport Run(EmpiricalRisk risk, Tensor inputs, AlignmentResult? alignment, SampleMarginOptions options, MinimumReport report, CancellationToken ct)
+    /// <summary>
+    /// Runs the stage. The per-sample margins, the curvature at every boundary point and the linear pieces crossed come
+    /// from <paramref name="geometry"/> (on a cluster: from the workers, each over its shard's inputs); the reductions
+    /// over the inputs, the correlations with the alignment and the curvature at one point run here.
+    /// </summary>
+    public static MinimumReport Run(EmpiricalRisk risk, ISampleGeometry geometry, AlignmentResult? alignment, SampleMarginOptions options, MinimumReport report, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
-        var margins = SampleMarginEstimator.Estimate(risk, inputs, options, ct);
-        var x = risk.PrepareInputs(inputs.detach());
+        var margins = geometry.SampleMargins(options, ct);
         var n = margins.Distances.Length;
-        var rowShape = x.shape.Skip(1).ToArray();
+        var x = new InputRows(risk, geometry);
+        var rowShape = x.RowShape;
         var d = margins.BoundaryPoints.Length > 0 ? margins.BoundaryPoints[0].Length : 0;
         var valid = Enumerable.Range(0, n).Where(i => margins.Status[i] == SampleMarginStatus.OnBoundary).ToArray();
 
-        var perSample = PerSampleCurvature(risk, margins, valid, rowShape, d, options, ct);
+        var perSample = PerSampleCurvature(geometry, margins, valid, d, options, ct);
         int?[]? pieces = null;
         string? pieceReason = null;
         if (perSample.AllLinear && valid.Length > 0)
         {
-            var counts = LinearPieces.Count(risk, x.index_select(0, Rows(valid, x.device)), Points(margins, valid, rowShape, x), options.PieceSamples, out var reason);
+            var counts = geometry.PiecesCrossed(valid, margins, options.PieceSamples, out var reason);
             pieceReason = reason;
             if (counts is not null)
             {
@@ -84,7 +89,7 @@ internal static class SampleMarginStage
 
     private sealed record PerSampleResult(string Method, string? Note, double?[]? Mean, double?[]? MaxAbs, bool AllLinear);
 
-    private static PerSampleResult PerSampleCurvature(EmpiricalRisk risk, SampleMargins margins, int[] valid, long[] rowShape, int d, SampleMarginOptions options, CancellationToken ct)
+    private static PerSampleResult PerSampleCurvature(ISampleGeometry geometry, SampleMargins margins, int[] valid, int d, SampleMarginOptions options, CancellationToken ct)
     {
         if (!options.CurvatureAtSamples)
             return new("none", "per-sample curvature not requested (SampleMarginOptions.CurvatureAtSamples = false)", null, null, false);
@@ -98,25 +103,19 @@ internal static class SampleMarginStage
         var mean = new double?[n];
         var maxAbs = new double?[n];
         var allLinear = true;
-        for (var first = 0; first < valid.Length; first += options.BatchSize)
+        var curvatures = geometry.CurvatureAtSamples(valid, margins, options, ct);
+        for (var j = 0; j < valid.Length; j++)
         {
-            using var scope = NewDisposeScope();
-            var chunk = valid.Skip(first).Take(options.BatchSize).ToArray();
-            var points = Points(margins, chunk, rowShape, null);
-            var curvatures = BoundaryCurvatureEstimator.Compute(risk, points, chunk.Select(i => margins.Classes[i][0]).ToArray(), chunk.Select(i => margins.Classes[i][1]).ToArray(), options, ct);
-            for (var j = 0; j < chunk.Length; j++)
-            {
-                var c = curvatures[j];
-                allLinear &= c.HessianIsZero;
-                mean[chunk[j]] = double.IsFinite(c.Mean) ? c.Mean : null;
-                maxAbs[chunk[j]] = c.Principal.Length > 0 && c.Principal.All(double.IsFinite) ? c.Principal.Max(Math.Abs) : null;
-            }
+            var c = curvatures[j];
+            allLinear &= c.HessianIsZero;
+            mean[valid[j]] = double.IsFinite(c.Mean) ? c.Mean : null;
+            maxAbs[valid[j]] = c.Principal.Length > 0 && c.Principal.All(double.IsFinite) ? c.Principal.Max(Math.Abs) : null;
         }
         return new("dense", null, mean, maxAbs, allLinear);
     }
 
     /// <summary>The curvature at x_b when the margin estimate reached the boundary, else at the nearest input's boundary point.</summary>
-    private static BoundaryCurvatureSection? AtOnePoint(EmpiricalRisk risk, Tensor x, SampleMargins margins, int[] valid, MarginSection? margin, long[] rowShape, SampleMarginOptions options,
+    private static BoundaryCurvatureSection? AtOnePoint(EmpiricalRisk risk, InputRows x, SampleMargins margins, int[] valid, MarginSection? margin, long[] rowShape, SampleMarginOptions options,
         CancellationToken ct)
     {
         using var scope = NewDisposeScope();
@@ -139,7 +138,7 @@ internal static class SampleMarginStage
         {
             var i = valid.MinBy(j => margins.Distances[j]);
             point = margins.BoundaryPoints[i];
-            start = SampleMarginEstimator.ToArray(x[i]);
+            start = SampleMarginEstimator.ToArray(x.Rows([i])[0]);
             classes = margins.Classes[i];
             at = "sampleBoundaryPoint";
             segmentFrom = "input";
@@ -149,21 +148,40 @@ internal static class SampleMarginStage
         {
             return null;
         }
-        var pointTensor = ToTensor(point, rowShape, x);
+        var pointTensor = ToTensor(point, rowShape, x.Like);
         var curvature = BoundaryCurvatureEstimator.Compute(risk, pointTensor, [classes[0]], [classes[1]], options, ct)[0];
         int? pieces = null;
         string? reason = null;
         if (curvature.HessianIsZero)
-            pieces = LinearPieces.Count(risk, ToTensor(start, rowShape, x), pointTensor, options.PieceSamples, out reason)?[0];
+            pieces = LinearPieces.Count(risk, ToTensor(start, rowShape, x.Like), pointTensor, options.PieceSamples, out reason)?[0];
         return BoundaryCurvatureSection.From(curvature, at, inputIndex, point, pieces, options.PieceSamples, segmentFrom, reason);
     }
 
     private static Tensor ToTensor(double[] flat, long[] rowShape, Tensor like) =>
         tensor(flat, dtype: ScalarType.Float64).to(like.dtype, like.device).reshape(rowShape.Prepend(1L).ToArray());
 
-    private static Tensor Points(SampleMargins margins, int[] rows, long[] rowShape, Tensor? like) =>
-        tensor(rows.SelectMany(i => margins.BoundaryPoints[i]).ToArray(), dtype: ScalarType.Float64)
-            .to(like?.dtype ?? ScalarType.Float64, like?.device ?? CPU).reshape(rowShape.Prepend(rows.Length).ToArray());
+    /// <summary>
+    /// The inputs behind the geometry, read only where needed: one row for their shape and dtype, and the input whose
+    /// boundary point carries the one-point curvature (in one process a view; on a cluster a call to the worker holding it).
+    /// </summary>
+    private sealed class InputRows
+    {
+        private readonly EmpiricalRisk risk;
+        private readonly ISampleGeometry geometry;
 
-    private static Tensor Rows(int[] rows, Device device) => tensor(rows.Select(i => (long)i).ToArray(), device: device);
+        public InputRows(EmpiricalRisk risk, ISampleGeometry geometry)
+        {
+            this.risk = risk;
+            this.geometry = geometry;
+            Like = geometry.InputCount > 0 ? Rows([0]) : empty(0, dtype: risk.DType, device: risk.Device);
+            RowShape = Like.shape.Skip(1).ToArray();
+        }
+
+        /// <summary>The first input (its dtype and device are the prepared inputs').</summary>
+        public Tensor Like { get; }
+
+        public long[] RowShape { get; }
+
+        public Tensor Rows(int[] rows) => risk.PrepareInputs(geometry.InputRows(rows.Select(i => (long)i).ToArray()));
+    }
 }

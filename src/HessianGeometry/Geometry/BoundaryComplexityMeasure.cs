@@ -26,10 +26,22 @@ public static class BoundaryComplexityMeasure
         AlignmentOptions? options = null, CancellationToken cancellationToken = default)
     {
         Guard.NotNull(risk, nameof(risk));
+        return RandomBaselineOn(new LocalSampleGeometry(risk, inputs), risk, directions, seed, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="RandomBaseline(EmpiricalRisk, Tensor, int, long, AlignmentOptions?, CancellationToken)"/> with the
+    /// alignment's per-sample rows from <paramref name="geometry"/>: the directions are drawn here (from
+    /// <paramref name="risk"/>'s dimension and device), the rows may be computed elsewhere.
+    /// </summary>
+    internal static EpsilonBaseline RandomBaselineOn(ISampleGeometry geometry, EmpiricalRisk risk, int directions, long seed,
+        AlignmentOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNull(risk, nameof(risk));
         Guard.Positive(directions, nameof(directions), "Pass the number of random directions, e.g. 5.");
         using var scope = NewDisposeScope();
         var random = RandomVectors.Gaussian(risk.Dimension, directions, RandomVectors.CreateGenerator(seed), ScalarType.Float64, risk.Device);
-        using var alignment = AlignmentAnalyzer.Compute(risk, inputs, random, options, cancellationToken);
+        using var alignment = geometry.Alignment(random, options ?? new AlignmentOptions(), explicitGradients: false, cancellationToken);
         return new EpsilonBaseline(alignment.MeanAbsAlignment.Average(), alignment.MaxAbsAlignment.Average(), directions, seed, Explicit: false);
     }
 

@@ -31,26 +31,42 @@ public static class MarginEstimator
         MarginOptions? options = null, CancellationToken cancellationToken = default)
     {
         ReinforcingLoss.CheckRisk(risk);
+        using var scope = NewDisposeScope();
+        var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
+        if (x.shape[0] < 2)
+            throw new ArgumentException($"The margin needs at least two inputs (x_t^max and x_t^min) but got {x.shape[0]}.", nameof(inputs));
+        return EstimateOn(risk, new LocalSampleGeometry(risk, x), alignment, eigenvector, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="Estimate(EmpiricalRisk, Tensor, AlignmentResult, Tensor, MarginOptions?, CancellationToken)"/> with the
+    /// inputs behind <paramref name="geometry"/>: only the two extreme inputs x_t^max and x_t^min are read from it (the
+    /// alignment already holds every per-sample value the choice needs); the optimisation runs here on the model alone.
+    /// </summary>
+    internal static MarginEstimate EstimateOn(EmpiricalRisk risk, ISampleGeometry geometry, AlignmentResult alignment, Tensor eigenvector,
+        MarginOptions? options, CancellationToken cancellationToken)
+    {
+        ReinforcingLoss.CheckRisk(risk);
         Guard.NotNull(alignment, nameof(alignment));
         Guard.Valid(alignment.Alignment, "alignment.Alignment");
         options ??= new MarginOptions();
         CheckOptions(options, alignment.EigenvectorCount);
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
-        var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
-        var n = x.shape[0];
+        var n = geometry.InputCount;
         if (n < 2)
-            throw new ArgumentException($"The margin needs at least two inputs (x_t^max and x_t^min) but got {n}.", nameof(inputs));
+            throw new ArgumentException($"The margin needs at least two inputs (x_t^max and x_t^min) but got {n}.", nameof(geometry));
         if (alignment.InputCount != n)
             throw new ArgumentException($"The alignment covers {alignment.InputCount} inputs but {n} were passed. Pass the same inputs the alignment was computed on.", nameof(alignment));
         var v = PrepareEigenvector(risk, eigenvector);
-        ReinforcingLoss.CheckOutput(ForwardNoGrad(risk, x.narrow(0, 0, 1)), 1);
 
         var column = alignment.Alignment.select(1, options.EigenvectorIndex).to(ScalarType.Float64).cpu().data<double>().ToArray();
         var maxIndex = ArgExtreme(column, largest: true);
         var minIndex = ArgExtreme(column, largest: false);
-        var xMax = x.narrow(0, maxIndex, 1);
-        var xMin = x.narrow(0, minIndex, 1);
+        var extremes = risk.PrepareInputs(geometry.InputRows([maxIndex, minIndex]));
+        var xMax = extremes.narrow(0, 0, 1);
+        var xMin = extremes.narrow(0, 1, 1);
+        ReinforcingLoss.CheckOutput(ForwardNoGrad(risk, xMax), 1);
 
         Tensor? best = null;
         var bestCosineSquared = double.NegativeInfinity;

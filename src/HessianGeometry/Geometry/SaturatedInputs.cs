@@ -50,11 +50,29 @@ public static class SaturatedInputs
         var x = ReinforcingLoss.PrepareInputs(risk, inputs, nameof(inputs));
         if (x.shape[0] != alignment.InputCount)
             throw new ArgumentException($"{x.shape[0]} inputs were given but the alignment has {alignment.InputCount} rows; pass the inputs the alignment was computed on.", nameof(inputs));
-        var labels = options.UseTrueLabels ? risk.Data.Targets : null;
-        var scale = OutputGradientScale(risk, x, labels, options.BatchSize, cancellationToken);
+        return MeasureOn(new LocalSampleGeometry(risk, x), risk, alignment, parameterCount, epsilon, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="Measure(EmpiricalRisk, Tensor, AlignmentResult, long, EpsilonBaseline, AlignmentOptions?, CancellationToken)"/>
+    /// with the per-sample rows (output-gradient scales, the random directions' alignment) from <paramref name="geometry"/>;
+    /// <paramref name="risk"/> gives the dimension and device of the random directions, drawn here.
+    /// </summary>
+    internal static InputSaturation MeasureOn(ISampleGeometry geometry, EmpiricalRisk risk, AlignmentResult alignment, long parameterCount, EpsilonBaseline epsilon,
+        AlignmentOptions? options, CancellationToken cancellationToken)
+    {
+        ReinforcingLoss.CheckRisk(risk);
+        Guard.NotNull(alignment, nameof(alignment));
+        Guard.NotNull(epsilon, nameof(epsilon));
+        Guard.Positive(parameterCount, nameof(parameterCount), "Pass the operator's Dimension.");
+        options = ReinforcingGradients.CheckOptions(options);
+        if (geometry.InputCount != alignment.InputCount)
+            throw new ArgumentException($"{geometry.InputCount} inputs were given but the alignment has {alignment.InputCount} rows; pass the inputs the alignment was computed on.", nameof(alignment));
+        using var scope = NewDisposeScope();
+        var scale = geometry.OutputGradientScale(options, cancellationToken);
 
         // The random directions of the baseline, aligned once with all inputs; each level averages over its kept rows.
-        using var random = epsilon.Explicit ? null : RandomAlignment(risk, inputs, epsilon, options, cancellationToken);
+        using var random = epsilon.Explicit ? null : RandomAlignment(geometry, risk, epsilon, options, cancellationToken);
         return new InputSaturation(scale, alignment.GradientNorms,
             Level("float32", EigenvalueClustering.Float32Epsilon, scale, alignment, random, parameterCount, epsilon),
             Level("float64-naive", EigenvalueClustering.Float64Epsilon, scale, alignment, random, parameterCount, epsilon));
@@ -94,12 +112,12 @@ public static class SaturatedInputs
         return result;
     }
 
-    private static AlignmentResult RandomAlignment(EmpiricalRisk risk, Tensor inputs, EpsilonBaseline epsilon, AlignmentOptions options, CancellationToken ct)
+    private static AlignmentResult RandomAlignment(ISampleGeometry geometry, EmpiricalRisk risk, EpsilonBaseline epsilon, AlignmentOptions options, CancellationToken ct)
     {
         // The same directions as BoundaryComplexityMeasure.RandomBaseline draws for this seed (in the caller's scope,
         // which also holds the result's alignment).
         using var random = RandomVectors.Gaussian(risk.Dimension, epsilon.Directions, RandomVectors.CreateGenerator(epsilon.Seed), ScalarType.Float64, risk.Device);
-        return AlignmentAnalyzer.Compute(risk, inputs, random, options, ct);
+        return geometry.Alignment(random, options, explicitGradients: false, ct);
     }
 
     private static SaturationLevel Level(string precision, double u, double[] scale, AlignmentResult alignment, AlignmentResult? random, long p, EpsilonBaseline epsilon)
