@@ -101,6 +101,10 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--margin-steps", type=int, default=20000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save-hessian", action="store_true",
+                        help="after timing, write OUT/hessian.f64 (the symmetrised matrix NumPy decomposed, raw little-endian "
+                             "float64, row-major) and OUT/eigenvalues.f64 (NumPy's, ascending) for DenseEigenDecompositionBenchmarks "
+                             "(HG_EIGH_MATRIX / HG_EIGH_VALUES): goal 3 on the same matrix")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -116,8 +120,15 @@ def main():
     h = hessian_per_row(model, x, y)
     print(f"hessian-per-row {time.perf_counter() - start:.3f}", flush=True)
     start = time.perf_counter()
-    values, vectors = np.linalg.eigh(((h + h.T) / 2).numpy())
+    symmetric = ((h + h.T) / 2).numpy()
+    values, vectors = np.linalg.eigh(symmetric)
     print(f"numpy-eigh {time.perf_counter() - start:.3f}", flush=True)
+    if args.save_hessian:
+        pause = time.perf_counter()
+        np.ascontiguousarray(symmetric, dtype="<f8").tofile(os.path.join(args.out, "hessian.f64"))
+        np.ascontiguousarray(values, dtype="<f8").tofile(os.path.join(args.out, "eigenvalues.f64"))
+        total += time.perf_counter() - pause
+    del symmetric
     start = time.perf_counter()
     vectors = torch.from_numpy(vectors[:, ::-1].copy())
     g = per_sample_gradients(model, x)

@@ -8,7 +8,7 @@ namespace HessianGeometry.Benchmarks.Operators;
 
 /// <summary>
 /// Goal 5 of issue #17: what a second libtorch intra-op thread buys for the paper pipeline's two product stages, one
-/// Hessian-vector product and the exact Hessian (block HVPs, <see cref="ExactHessian.Compute"/>), on the paper's
+/// Hessian-vector product and the exact Hessian (block HVPs, and the structural build the analysis uses for MLPs), on the paper's
 /// architecture (2-H-H-3 ReLU, 300 three-Gaussian points, float64). The decomposition's 1 vs 2 threads are in
 /// <see cref="EigenSolvers.DenseEigenDecompositionBenchmarks"/>. Baseline: one HVP (the Ratio column then compares
 /// the exact build with p HVPs' worth of time). Compare the same method across the Threads rows.
@@ -76,6 +76,12 @@ public class ThreadCountBenchmarks
     [Benchmark(Description = "exact Hessian (block HVPs)")]
     public void ExactBuild()
     {
-        using var matrix = ExactHessian.Compute(op);
+        using var matrix = ExactHessian.Build(op, build: ExactHessianBuild.BlockProducts).Matrix;
+    }
+
+    [Benchmark(Description = "exact Hessian (structural)")]
+    public void StructuralBuild()
+    {
+        using var matrix = ExactHessian.Build(op, build: ExactHessianBuild.Structural).Matrix;
     }
 }

@@ -156,4 +156,29 @@ public sealed class AlignmentMatrixTests
         Assert.Contains("NaN or Inf", Assert.Throws<ArithmeticException>(() => AlignmentMatrix.Compute(op.Risk, x, withNaN, columnBlock: 2)).Message);
         Assert.Contains("floating-point", Assert.Throws<ArgumentException>(() => AlignmentMatrix.Compute(op.Risk, x, ones(op.Dimension, 1, dtype: ScalarType.Int64))).Message);
     }
+    [Fact]
+    public void ColumnNorms_OfStridedBlocks_EqualTheNormReduction_AlsoForHugeAndNonFiniteColumns()
+    {
+        using var scope = NewDisposeScope();
+        var matrix = randn(37, 53, dtype: ScalarType.Float64, generator: new Generator(11));
+        var block = matrix.narrow(1, 7, 20);
+        var expected = block.norm(0, keepdim: false);
+        Assert.True((AlignmentMatrix.ColumnNorms(block) - expected).abs().max().item<double>() <= 1e-14 * expected.max().item<double>());
+
+        // Squares of 1e200 overflow; the fallback must still give the true norm, not Inf.
+        var huge = matrix.narrow(1, 0, 4).clone();
+        huge[.., 1] = huge[.., 1] * 1e200;
+        var hugeNorms = AlignmentMatrix.ColumnNorms(huge);
+        Assert.True(double.IsFinite(hugeNorms[1].item<double>()));
+        var trueNorm = matrix[.., 1].norm().item<double>() * 1e200;
+        Assert.Equal(1.0, hugeNorms[1].item<double>() / trueNorm, 1e-12);
+        Assert.Equal(matrix[.., 0].norm().item<double>(), hugeNorms[0].item<double>(), 1e-12);
+
+        var nan = matrix.narrow(1, 0, 4).clone();
+        nan[3, 2] = double.NaN;
+        Assert.True(double.IsNaN(AlignmentMatrix.ColumnNorms(nan)[2].item<double>()));
+
+        var single = matrix.narrow(1, 0, 5).to(ScalarType.Float32);
+        Assert.True((AlignmentMatrix.ColumnNorms(single) - single.to(ScalarType.Float64).norm(0, keepdim: false)).abs().max().item<double>() <= 1e-12);
+    }
 }
