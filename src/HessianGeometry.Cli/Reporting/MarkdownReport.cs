@@ -92,6 +92,16 @@ public static class MarkdownReport
         md.AppendLine(CultureInfo.InvariantCulture,
             $"Solver {Text(r.Solver ?? r.Settings.Solver)}, relative tolerance {Format(r.Settings.Tolerance)}; all top eigenpairs converged: {YesNo(r.EigenpairsConverged)}{Cost(r.TopEigenpairs)}. Residual ‖H v_i − λ_i v_i‖; relative residual divides by |λ_i|.");
         md.AppendLine();
+        if ((r.TopEigenpairs ?? r.BottomEigenpairs) is { Eigendecomposition: { } route } dense)
+        {
+            // The exact solver's route decides what the bulk eigenpairs mean (computed, or an arbitrary null-space basis with bounds).
+            var build = string.IsNullOrEmpty(dense.MatrixBuild) ? string.Empty : $"Exact matrix: {Text(dense.MatrixBuild)}. ";
+            var rank = route.Rank is { } k && route.RelativeError is { } e
+                ? string.Create(CultureInfo.InvariantCulture, $", rank {k}, certificate ‖A − XΛXᵀ‖_F/‖A‖_F = {Format(e)} ≤ {Format(route.Tolerance)}")
+                : string.Empty;
+            var note = string.IsNullOrEmpty(route.Note) ? string.Empty : $" {Text(route.Note.TrimEnd('.'))}.";
+            md.AppendLine(CultureInfo.InvariantCulture, $"{build}Decomposition: {Text(route.Route)} ({route.Threads} thread(s){rank}).{note}").AppendLine();
+        }
         if (r.Eigenvalues is { } top)
             EigenTable(md, "λ_i", top, r.ResidualNorms, i => (i + 1).ToString(CultureInfo.InvariantCulture));
         if (r.BottomEigenvalues is { } bottom)

@@ -30,6 +30,10 @@ public sealed class AnalyzeEigendecompositionTests : IDisposable
             Assert.Equal(JsonValueKind.Null, route.GetProperty("note").ValueKind);
         else
             Assert.Contains(note, route.GetProperty("note").GetString(), StringComparison.Ordinal);
+        var markdown = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        Assert.Contains("Decomposition: linalg.eigh", markdown, StringComparison.Ordinal);
+        if (note is not null)
+            Assert.Contains(note, markdown, StringComparison.Ordinal);
     }
 
     [Fact]
