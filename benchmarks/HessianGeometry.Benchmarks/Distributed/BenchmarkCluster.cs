@@ -9,8 +9,9 @@ using static TorchSharp.torch;
 namespace HessianGeometry.Benchmarks.Distributed;
 
 /// <summary>
-/// Worker silos hosted in this process for <see cref="ClusterProductBenchmarks"/>: a one-shard cluster and a two-shard
-/// cluster over the same files, each with its own client. They are started once per problem (BenchmarkDotNet calls
+/// Worker silos hosted in this process (or, with HG_CLUSTER_WORKERS=processes, <c>hessian-geometry worker</c> child
+/// processes) for <see cref="ClusterProductBenchmarks"/>: a one-shard cluster and a two-shard cluster over the same
+/// files, each with its own client. They are started once per problem (BenchmarkDotNet calls
 /// [GlobalSetup] once per case) and stopped by Program.cs after the run, every step under a time limit so that a silo
 /// that does not start or stop fails the run instead of hanging it.
 /// </summary>
@@ -22,6 +23,10 @@ internal sealed class BenchmarkCluster
     private static readonly ConcurrentDictionary<string, BenchmarkCluster> Running = new();
 
     private readonly List<IHost> silos = [];
+    private readonly List<WorkerProcess> processes = [];
+
+    /// <summary>HG_CLUSTER_WORKERS=processes: the workers run as <c>hessian-geometry worker</c> child processes instead of silos in this process.</summary>
+    public static bool UseProcesses => string.Equals(Environment.GetEnvironmentVariable("HG_CLUSTER_WORKERS"), "processes", StringComparison.OrdinalIgnoreCase);
 
     private BenchmarkCluster(string folder) => Folder = folder;
 
@@ -62,6 +67,21 @@ internal sealed class BenchmarkCluster
                 ModelPath = model, Arch = ClusterProductBenchmarks.Arch, DataPath = data, XKey = "x", YKey = "y", Shard = new ShardSpec(shard, count),
                 SiloPort = ports[port], GatewayPort = ports[port + 1], Primary = primary, ClusterId = id, ServiceId = id,
             };
+            if (UseProcesses)
+            {
+                // The CLI's workers use the default cluster and service ids; the two clusters are told apart by their primaries.
+                var cli = WorkerProcess.FindCli();
+                string[] Args(int shard, int count, int port, int? primary) =>
+                    [.. new[] { "--silo-port", $"{ports[port]}", "--gateway-port", $"{ports[port + 1]}", "--model", model, "--arch", ClusterProductBenchmarks.Arch,
+                        "--data", data, "--x-key", "x", "--y-key", "y", "--shard", $"{shard}/{count}" },
+                     .. primary is { } p ? new[] { "--primary", $"127.0.0.1:{ports[p]}" } : []];
+                cluster.processes.Add(WorkerProcess.Start(cli, StepTimeout, Args(0, 1, 0, null)));
+                cluster.processes.Add(WorkerProcess.Start(cli, StepTimeout, Args(0, 2, 2, null)));
+                cluster.processes.Add(WorkerProcess.Start(cli, StepTimeout, Args(1, 2, 4, 2)));
+                cluster.OneShard = Wait(HessianCluster.ConnectAsync(Client("hessian-geometry", ports[1])));
+                cluster.TwoShards = Wait(HessianCluster.ConnectAsync(Client("hessian-geometry", ports[3], ports[5])));
+                return cluster;
+            }
             cluster.silos.Add(Wait(ShardWorker.StartAsync(Worker(0, 1, 0, null, "bench-one"))));
             cluster.silos.Add(Wait(ShardWorker.StartAsync(Worker(0, 2, 2, null, "bench-two"))));
             cluster.silos.Add(Wait(ShardWorker.StartAsync(Worker(1, 2, 4, new IPEndPoint(IPAddress.Loopback, ports[2]), "bench-two"))));
@@ -93,6 +113,9 @@ internal sealed class BenchmarkCluster
             silo.Dispose();
         }
         silos.Clear();
+        foreach (var process in processes)
+            process.Dispose();
+        processes.Clear();
         Directory.Delete(Folder, recursive: true);
     }
 

@@ -35,7 +35,11 @@ public sealed class GeometryOnClusterTests(TwoWorkerFixture fixture) : IClassFix
         {
             Assert.True(local.RootElement.TryGetProperty(section, out var expected) && expected.ValueKind != JsonValueKind.Null, $"The local report has no {section}.");
             Assert.True(remote.RootElement.TryGetProperty(section, out var actual), $"The cluster report has no {section}.");
-            Same(expected, actual, section, ref compared);
+            // Per-sample margins are roots found by bisection to a logit-gap tolerance of 1e-12·(1 + max|z|); a worker's
+            // batch of other inputs rounds each step differently, so the root moves within that resolution (seen: 7e-12
+            // relative on a distance). Everything computed in closed form is held to 1e-12.
+            var tolerance = section.StartsWith("sampleMargin", StringComparison.Ordinal) ? 1e-9 : 1e-12;
+            Same(expected, actual, section, tolerance, ref compared);
         }
         Assert.True(compared > 100, $"Only {compared} numbers compared.");
         // The console wraps long lines; report.md keeps the transport note on one line.
@@ -43,8 +47,8 @@ public sealed class GeometryOnClusterTests(TwoWorkerFixture fixture) : IClassFix
         Assert.Contains("per-sample geometry on the workers", File.ReadAllText(Path.Combine(clusterOut, "report.md")), StringComparison.Ordinal);
     }
 
-    /// <summary>Every number equal to 1e-12 (relative, at least absolute), everything else exactly.</summary>
-    private static void Same(JsonElement expected, JsonElement actual, string path, ref int compared)
+    /// <summary>Every number equal to <paramref name="tolerance"/> (relative, at least absolute), everything else exactly.</summary>
+    private static void Same(JsonElement expected, JsonElement actual, string path, double tolerance, ref int compared)
     {
         Assert.True(expected.ValueKind == actual.ValueKind, $"{path}: {expected.ValueKind} vs {actual.ValueKind}.");
         switch (expected.ValueKind)
@@ -53,18 +57,18 @@ public sealed class GeometryOnClusterTests(TwoWorkerFixture fixture) : IClassFix
                 foreach (var property in expected.EnumerateObject())
                 {
                     Assert.True(actual.TryGetProperty(property.Name, out var other), $"{path}.{property.Name} is missing from the cluster report.");
-                    Same(property.Value, other, $"{path}.{property.Name}", ref compared);
+                    Same(property.Value, other, $"{path}.{property.Name}", tolerance, ref compared);
                 }
                 break;
             case JsonValueKind.Array:
                 Assert.True(expected.GetArrayLength() == actual.GetArrayLength(), $"{path}: {expected.GetArrayLength()} vs {actual.GetArrayLength()} elements.");
                 var i = 0;
                 foreach (var (e, a) in expected.EnumerateArray().Zip(actual.EnumerateArray()))
-                    Same(e, a, $"{path}[{i++}]", ref compared);
+                    Same(e, a, $"{path}[{i++}]", tolerance, ref compared);
                 break;
             case JsonValueKind.Number:
                 var (x, y) = (expected.GetDouble(), actual.GetDouble());
-                Assert.True(Math.Abs(x - y) <= 1e-12 * Math.Max(1, Math.Abs(x)), $"{path}: {x:R} vs {y:R}.");
+                Assert.True(Math.Abs(x - y) <= tolerance * Math.Max(1, Math.Abs(x)), $"{path}: {x:R} vs {y:R}.");
                 compared++;
                 break;
             default:
