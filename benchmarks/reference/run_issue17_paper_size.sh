@@ -10,6 +10,7 @@
 # (5) the range-revealing decomposition of the pipeline's own Hessian, validated against NumPy's eigenvalues (goal 3:
 # same matrix, same run); (6) the alignment loop again.
 set -uo pipefail
+. "$(dirname "$0")/issue17_analyze.sh"
 py() { LD_LIBRARY_PATH="${REFERENCE_BLAS_DIR:-}" /usr/bin/python3 "$@"; }
 load() { echo "# $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg) — $*"; }
 threads="${1:-1}" steps="${2:-20000}" hidden=100 p=10703
@@ -28,13 +29,7 @@ load "(3) authors' pipeline"
 py benchmarks/reference/paper_pipeline.py --hidden "$hidden" --threads "$threads" --margin-steps "$steps" --out "$out" --save-hessian
 for round in 1 2; do
   load "(4.$round) analyze --solver exact --top 10 --alignment --margin"
-  start=$(date +%s.%N)
-  dotnet "$cli" analyze --model "$out/model.safetensors" --arch "mlp:2-$hidden-$hidden-3:relu" --data "$out/data.safetensors" \
-    --x-key x --y-key y --solver exact --top 10 --alignment --margin --threads "$threads" --seed 0 --out "$out/report" > "$out/analyze.log" 2>&1 \
-    || { echo "analyze failed:"; tail -20 "$out/analyze.log"; }
-  echo "analyze-wall $(echo "$(date +%s.%N) - $start" | bc)"
-  /usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); c = r.get("complexity") or {}; t = r.get("topEigenpairs") or {}
-print("stages", r.get("timingsSeconds") or r.get("timings")); print("counts", c.get("encodingCountMean"), "/", c.get("encodingCountMax"), "route", t.get("eigendecomposition"), "build", t.get("matrixBuild"))' "$out/report/report.json" || true
+  analyze_paper_model "$cli" "$out" "$hidden" "$threads"
 done
 load "(5) range-revealing decomposition of the pipeline's Hessian"
 HG_EIGH_MATRIX="$out/hessian.f64" HG_EIGH_VALUES="$out/eigenvalues.f64" dotnet "$bench" --threads "$threads" \

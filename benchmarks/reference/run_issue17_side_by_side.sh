@@ -13,6 +13,7 @@
 # (HESSIANGEOMETRY_MKL_VENDOR_CHECK=keep); (5) NumPy eigh again; (6) the authors' pipeline (paper_pipeline.py), `analyze
 # --solver exact --top 10 --alignment --margin` on the model it wrote, the pipeline again, analyze again; (7) alignment loop again.
 set -uo pipefail
+. "$(dirname "$0")/issue17_analyze.sh"
 py() { LD_LIBRARY_PATH="${REFERENCE_BLAS_DIR:-}" /usr/bin/python3 "$@"; }
 load() { echo "# $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg) — $*"; }
 hidden="${1:-100}" threads="${2:-1}" steps="${3:-20000}"
@@ -36,13 +37,7 @@ load "(6.1) authors' pipeline"
 py benchmarks/reference/paper_pipeline.py --hidden "$hidden" --threads "$threads" --margin-steps "$steps" --out "$out"
 for round in 1 2; do
   load "(6.$round) analyze --solver exact --top 10 --alignment --margin"
-  start=$(date +%s.%N)
-  dotnet "$cli" analyze --model "$out/model.safetensors" --arch "mlp:2-$hidden-$hidden-3:relu" --data "$out/data.safetensors" \
-    --x-key x --y-key y --solver exact --top 10 --alignment --margin --threads "$threads" --seed 0 --out "$out/report" > "$out/analyze.log" 2>&1 \
-    || { echo "analyze failed:"; tail -20 "$out/analyze.log"; }
-  echo "analyze-wall $(echo "$(date +%s.%N) - $start" | bc)"
-  /usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); c = r.get("complexity") or {}; t = r.get("topEigenpairs") or {}
-print("stages", r.get("timingsSeconds") or r.get("timings")); print("counts", c.get("encodingCountMean"), "/", c.get("encodingCountMax"), "route", t.get("eigendecomposition"))' "$out/report/report.json" || true
+  analyze_paper_model "$cli" "$out" "$hidden" "$threads"
   if [ "$round" = 1 ]; then
     load "(6.2) authors' pipeline again"
     py benchmarks/reference/paper_pipeline.py --hidden "$hidden" --threads "$threads" --margin-steps "$steps" --out "$out.2"
