@@ -130,6 +130,9 @@ internal static class AnalyzeCommand
         using var data = clusterOptions is null ? ModelAndData.Load(a.Model, a.Arch, a.Data!, a.XKey, a.YKey, lossFunction, target) : null;
         using var clientModel = clusterOptions is null ? null : ModelLoader.Load(a.Model, a.Arch, target);
         using var cluster = clusterOptions is null ? null : ClusterSession.Connect(clusterOptions, ct);
+        if (data is not null && !data.X.is_floating_point() && (a.Margin || a.SampleMargins))
+            throw new ArgumentException($"'{a.XKey}' holds integer inputs ({data.X.dtype}, token ids): --margin and --sample-margins move inputs continuously towards the decision boundary, " +
+                "which token ids cannot do. Leave them out; eigenpairs, --trace, --density, --alignment (with boundary complexity) and the other parameter-space measures work on token ids.");
         var net = data?.Model.Module ?? clientModel!.Module;
         var notes = (data?.Notes ?? clientModel!.Notes).ToList();
         foreach (var note in notes)

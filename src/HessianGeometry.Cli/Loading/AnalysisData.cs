@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace HessianGeometry.Cli.Loading;
 
 /// <summary>Inputs and targets read from <c>--data</c>, checked against each other and the loss before libtorch sees them.</summary>
-/// <param name="X">Inputs [n, …], floating point.</param>
+/// <param name="X">Inputs [n, …]: floating point, or int64 token ids.</param>
 /// <param name="Y">Targets: int64 class indices [n] for ce/nll, or a floating tensor for mse.</param>
 /// <param name="Notes">Conversions the user should know about.</param>
 internal sealed record AnalysisData(Tensor X, Tensor Y, IReadOnlyList<string> Notes)
@@ -24,8 +24,8 @@ internal sealed record AnalysisData(Tensor X, Tensor Y, IReadOnlyList<string> No
         }
         var xEntry = file[xKey];
         var yEntry = file[yKey];
-        if (xEntry.DType is not (SafetensorsDType.F32 or SafetensorsDType.F64))
-            throw new ArgumentException($"'{xKey}' must be float32 or float64 but has dtype {xEntry.DType}. Save the inputs as float32 (x.float()) or float64.");
+        if (xEntry.DType is not (SafetensorsDType.F32 or SafetensorsDType.F64 or SafetensorsDType.I64 or SafetensorsDType.I32))
+            throw new ArgumentException($"'{xKey}' must be float32 or float64 (features, images, sequences of vectors) or int64/int32 (token ids) but has dtype {xEntry.DType}. Save the inputs as float32 (x.float()), float64, or token ids as x.long().");
         if (xEntry.Shape.Count < 2 || xEntry.Shape[0] == 0)
             throw new ArgumentException($"'{xKey}' has shape {Format(xEntry.Shape)} but the inputs must be [n, …] with n ≥ 1 samples along the first axis (e.g. [n, features] or [n, channels, height, width]).");
         if (yEntry.Shape.Count == 0 || yEntry.Shape[0] != xEntry.Shape[0])
@@ -34,6 +34,12 @@ internal sealed record AnalysisData(Tensor X, Tensor Y, IReadOnlyList<string> No
         var notes = new List<string>();
         var x = file.LoadTensor(xKey, device);
         var y = file.LoadTensor(yKey, device);
+        if (xEntry.DType == SafetensorsDType.I32)
+        {
+            // Embedding layers take int64 (or int32) indices; int64 is what a model exported from PyTorch was traced with.
+            x = x.to(ScalarType.Int64);
+            notes.Add($"Inputs '{xKey}' were int32 token ids and were converted to int64.");
+        }
         if (loss.UsesClassTargets)
         {
             if (yEntry.DType is not (SafetensorsDType.I64 or SafetensorsDType.I32))

@@ -8,7 +8,7 @@ namespace HessianGeometry.Cli.Loading;
 /// both files loaded and checked against each other, the inputs in the model's dtype, and one forward pass run.
 /// </summary>
 /// <param name="Model">The loaded model (owns the module).</param>
-/// <param name="X">Inputs in the model's dtype.</param>
+/// <param name="X">Inputs in the model's dtype (integer token ids unchanged).</param>
 /// <param name="Y">Targets.</param>
 /// <param name="Notes">How the files were read (model notes first, then data notes).</param>
 internal sealed record ModelAndData(LoadedModel Model, Tensor X, Tensor Y, IReadOnlyList<string> Notes) : IDisposable
@@ -19,9 +19,12 @@ internal sealed record ModelAndData(LoadedModel Model, Tensor X, Tensor Y, IRead
         var loaded = ModelLoader.Load(modelPath, arch, device);
         try
         {
-            if (loaded.Spec is { } spec && (data.X.dim() != 2 || data.X.shape[1] != spec.InputSize))
-                throw new ArgumentException($"'{xKey}' has shape [{string.Join(", ", data.X.shape)}] but the architecture {spec} expects [n, {spec.InputSize}].");
-            var x = data.X.to(loaded.DType);
+            if (loaded.Spec is { } spec && !data.X.is_floating_point())
+                throw new ArgumentException($"'{xKey}' holds integer inputs ({data.X.dtype}) but the architecture {spec} is an MLP on float features. Pass float inputs, or a TorchScript model that embeds token ids.");
+            if (loaded.Spec is { } mlp && (data.X.dim() != 2 || data.X.shape[1] != mlp.InputSize))
+                throw new ArgumentException($"'{xKey}' has shape [{string.Join(", ", data.X.shape)}] but the architecture {mlp} expects [n, {mlp.InputSize}].");
+            // Token ids stay integers: they index an embedding, they are not values in the model's dtype.
+            var x = data.X.is_floating_point() ? data.X.to(loaded.DType) : data.X;
             CheckModelRuns(loaded.Module, x, modelPath, xKey);
             return new ModelAndData(loaded, x, data.Y, loaded.Notes.Concat(data.Notes).ToList());
         }

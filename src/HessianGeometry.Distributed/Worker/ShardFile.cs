@@ -35,7 +35,8 @@ internal sealed class ShardFile : IDisposable
         var x = file.LoadTensor(xKey).DetachFromDisposeScope();
         var y = file.LoadTensor(yKey).DetachFromDisposeScope();
         if (x.dim() < 2 || x.shape[0] == 0 || !x.is_floating_point())
-            throw new ArgumentException($"'{xKey}' in {path} must be floating-point inputs [n, …] with n ≥ 1 but has shape [{string.Join(", ", x.shape)}] and dtype {x.dtype}.");
+            throw new ArgumentException($"'{xKey}' in {path} must be floating-point inputs [n, …] with n ≥ 1 but has shape [{string.Join(", ", x.shape)}] and dtype {x.dtype}." +
+                (x.is_floating_point() ? "" : " Workers do not serve integer inputs (token ids) yet: analyse them in one process (analyze without --cluster)."));
         if (y.dim() == 0 || y.shape[0] != x.shape[0])
             throw new ArgumentException($"'{yKey}' in {path} has shape [{string.Join(", ", y.shape)}] but '{xKey}' has {x.shape[0]} samples: one target per input.");
         return new ShardFile(x, y);

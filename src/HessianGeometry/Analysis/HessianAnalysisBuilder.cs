@@ -16,6 +16,11 @@ namespace HessianGeometry.Analysis;
 /// </summary>
 public sealed class HessianAnalysisBuilder
 {
+    private const string DiscreteInputsFix =
+        "Integer inputs such as token ids have no continuous input space to move in: leave the input-space measures " +
+        "(WithMargin, WithSampleMargins) out. The parameter-space measures (eigenpairs, trace, density, alignment, " +
+        "boundary complexity) work on any input dtype.";
+
     private readonly nn.Module<Tensor, Tensor> model;
     private LossFunction loss = LossFunction.CrossEntropy;
     private DataSource? data;
@@ -390,9 +395,9 @@ public sealed class HessianAnalysisBuilder
         if (frozen.Alignment is not null && loss.Kind == LossKind.Custom)
             throw new InvalidOperationException("Alignment needs the predicted-class loss ℓ(f(x), ŷ); custom losses do not define it. Use cross-entropy, NLL or MSE.");
         if (frozen.SampleMargins is not null && data.Inputs is { } inputs && !inputs.is_floating_point())
-            throw new InvalidOperationException($"Per-sample margins are distances in input space; the inputs must be floating point but have dtype {inputs.dtype}.");
+            throw new InvalidOperationException($"Per-sample margins are distances in input space; the inputs must be floating point but have dtype {inputs.dtype}. {DiscreteInputsFix}");
         if (frozen.Margin is not null && data.Inputs is { } x && !x.is_floating_point())
-            throw new InvalidOperationException($"The margin optimises over inputs, which must be floating point but have dtype {x.dtype}.");
+            throw new InvalidOperationException($"The margin optimises over inputs, which must be floating point but have dtype {x.dtype}. {DiscreteInputsFix}");
         var p = ParameterSpace.FromModule(model, frozen.ParameterFilter).Dimension;
         var k = Math.Max(frozen.TopEigenpairs.Count, frozen.BottomEigenpairs.Count);
         if (frozen.Solver.IsExact && k > p)

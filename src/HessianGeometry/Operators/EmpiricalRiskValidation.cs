@@ -37,9 +37,11 @@ internal static class EmpiricalRiskValidation
             }
             catch (System.Runtime.InteropServices.ExternalException ex)
             {
+                var fix = x.is_floating_point()
+                    ? "Check that the inputs' feature size and dtype match the model's first layer."
+                    : "Integer inputs are passed on as they are (token ids): check that every id is below the embedding's vocabulary size and that the model takes integer inputs.";
                 throw new ArgumentException(
-                    $"The model rejected inputs of shape {Guard.Shape(x)} and dtype {x.dtype} (batch {index}): {FirstLine(ex.Message)}. " +
-                    "Check that the inputs' feature size and dtype match the model's first layer.", ex);
+                    $"The model rejected inputs of shape {Guard.Shape(x)} and dtype {x.dtype} (batch {index}): {Reason(ex.Message)}. {fix}", ex);
             }
             if (!output.is_floating_point())
                 throw new ArgumentException($"The model returned dtype {output.dtype} on batch {index}; a loss needs floating-point outputs. Return logits or scores from forward, not class indices.");
@@ -66,4 +68,13 @@ internal static class EmpiricalRiskValidation
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].TrimEnd('.');
+
+    // TorchScript's message starts with a generic line ("The following operation failed in the TorchScript
+    // interpreter.") and a traceback; the line that names the error ("IndexError: index out of range in self") says why.
+    private static string Reason(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var named = lines.LastOrDefault(l => l.Contains("Error:", StringComparison.Ordinal));
+        return (named ?? lines.FirstOrDefault() ?? "libtorch gave no reason").TrimEnd('.');
+    }
 }
