@@ -64,7 +64,8 @@ internal sealed record ModelAndData(LoadedModel Model, Tensor X, Tensor Y, IRead
     private static string NativeReason(string message)
     {
         var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var reason = lines.LastOrDefault(l => l.Contains("Error:", StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? "libtorch gave no reason";
+        // "IndexError: …", not the "c10::Error::Error(…)" frames of a C++ backtrace.
+        var reason = lines.LastOrDefault(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^[A-Za-z]*Error: ")) ?? lines.FirstOrDefault() ?? "libtorch gave no reason";
         return reason.EndsWith('.') ? reason : reason + ".";
     }
 }

@@ -7,7 +7,7 @@ namespace HessianGeometry.Operators;
 /// The pass over every batch, without gradients, that runs before anything is differentiated: the model must accept the
 /// inputs, the targets must suit the loss, and outputs and losses must be finite. Errors name the batch.
 /// </summary>
-internal static class EmpiricalRiskValidation
+internal static partial class EmpiricalRiskValidation
 {
     public const string NonFiniteLossFix =
         "Check the loss for a log of zero or of a negative number (nll expects log-probabilities: end the model with LogSoftmax), " +
@@ -37,9 +37,8 @@ internal static class EmpiricalRiskValidation
             }
             catch (System.Runtime.InteropServices.ExternalException ex)
             {
-                var fix = x.is_floating_point()
-                    ? "Check that the inputs' feature size and dtype match the model's first layer."
-                    : "Integer inputs are passed on as they are (token ids): check that every id is below the embedding's vocabulary size and that the model takes integer inputs.";
+                var fix = "Check that the inputs' feature size and dtype match the model's first layer." + (x.is_floating_point() ? ""
+                    : " Integer inputs are passed on as they are (token ids): every id must be below the embedding's vocabulary size.");
                 throw new ArgumentException(
                     $"The model rejected inputs of shape {Guard.Shape(x)} and dtype {x.dtype} (batch {index}): {Reason(ex.Message)}. {fix}", ex);
             }
@@ -71,10 +70,14 @@ internal static class EmpiricalRiskValidation
 
     // TorchScript's message starts with a generic line ("The following operation failed in the TorchScript
     // interpreter.") and a traceback; the line that names the error ("IndexError: index out of range in self") says why.
+    // Eager errors put the reason first and a C++ backtrace ("c10::Error::Error(…)") after it.
     private static string Reason(string message)
     {
         var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var named = lines.LastOrDefault(l => l.Contains("Error:", StringComparison.Ordinal));
+        var named = lines.LastOrDefault(l => NamedError().IsMatch(l));
         return (named ?? lines.FirstOrDefault() ?? "libtorch gave no reason").TrimEnd('.');
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z]*Error: ")]
+    private static partial System.Text.RegularExpressions.Regex NamedError();
 }

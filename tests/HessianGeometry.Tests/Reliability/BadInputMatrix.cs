@@ -270,7 +270,7 @@ internal static class BadInputMatrix
             batches[1] = (randn(8, 5, dtype: ScalarType.Float64), batches[1].Targets);
             Operator(model, DataSource.FromBatches(batches));
         });
-        Row("integer-inputs", data, typeof(ArgumentException), ["rejected inputs of shape [24, 3] and dtype Int64", "feature size and dtype"], () =>
+        Row("integer-inputs", data, typeof(ArgumentException), ["rejected inputs of shape [24, 3] and dtype Int64", "must have the same dtype", "feature size and dtype"], () =>
         {
             var (model, x, y) = TestModels.Tiny();
             Operator(model, DataSource.FromTensors(x.to(ScalarType.Int64), y));
