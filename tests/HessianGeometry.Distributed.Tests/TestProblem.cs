@@ -34,8 +34,39 @@ internal sealed class TestProblem : IDisposable
         Y = file.LoadTensor("y").DetachFromDisposeScope();
     }
 
-    /// <summary>The model's <c>mlp:</c> spec (<see cref="Arch"/> unless given).</summary>
-    public string ModelArch { get; }
+    private TestProblem(string directory, string modelPath, string dataPath, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    {
+        ModelArch = null;
+        Directory = directory;
+        ModelPath = modelPath;
+        DataPath = dataPath;
+        Model = model;
+        X = x;
+        Y = y;
+    }
+
+    /// <summary>
+    /// The token-id fixture of the library's tests (a TorchScript text CNN on int64 ids, fixtures/generate_token_fixture.py),
+    /// its ids stored as "x" so that workers read them under the default keys.
+    /// </summary>
+    public static TestProblem TokenIds()
+    {
+        var fixtures = Path.Combine(AppContext.BaseDirectory, "fixtures", "models");
+        var directory = Path.Combine(Path.GetTempPath(), "hg-dist-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        var modelPath = Path.Combine(directory, "token_cnn.pt");
+        File.Copy(Path.Combine(fixtures, "token_cnn.pt"), modelPath);
+        var dataPath = Path.Combine(directory, "data.safetensors");
+        var source = SafetensorsFile.Read(Path.Combine(fixtures, "token_cnn_data.safetensors"));
+        using (var scope = NewDisposeScope())
+            SafetensorsWriter.Write(dataPath, new Dictionary<string, Tensor> { ["x"] = source.LoadTensor("ids"), ["y"] = source.LoadTensor("y") });
+        var file = SafetensorsFile.Read(dataPath);
+        return new TestProblem(directory, modelPath, dataPath, HessianGeometry.Models.TorchScriptModel.Load(modelPath),
+            file.LoadTensor("x").DetachFromDisposeScope(), file.LoadTensor("y").DetachFromDisposeScope());
+    }
+
+    /// <summary>The model's <c>mlp:</c> spec (<see cref="Arch"/> unless given; null for a TorchScript file).</summary>
+    public string? ModelArch { get; }
 
     public string Directory { get; }
 

@@ -34,9 +34,8 @@ internal sealed class ShardFile : IDisposable
         }
         var x = file.LoadTensor(xKey).DetachFromDisposeScope();
         var y = file.LoadTensor(yKey).DetachFromDisposeScope();
-        if (x.dim() < 2 || x.shape[0] == 0 || !x.is_floating_point())
-            throw new ArgumentException($"'{xKey}' in {path} must be floating-point inputs [n, …] with n ≥ 1 but has shape [{string.Join(", ", x.shape)}] and dtype {x.dtype}." +
-                (x.is_floating_point() ? "" : " Workers do not serve integer inputs (token ids) yet: analyse them in one process (analyze without --cluster)."));
+        if (x.dim() < 2 || x.shape[0] == 0 || !(x.is_floating_point() || x.dtype is ScalarType.Int64 or ScalarType.Int32))
+            throw new ArgumentException($"'{xKey}' in {path} must be inputs [n, …] with n ≥ 1, floating point or int64/int32 token ids, but has shape [{string.Join(", ", x.shape)}] and dtype {x.dtype}.");
         if (y.dim() == 0 || y.shape[0] != x.shape[0])
             throw new ArgumentException($"'{yKey}' in {path} has shape [{string.Join(", ", y.shape)}] but '{xKey}' has {x.shape[0]} samples: one target per input.");
         return new ShardFile(x, y);
@@ -48,7 +47,9 @@ internal sealed class ShardFile : IDisposable
     public (Tensor X, Tensor Y) Rows(long start, long length, ScalarType inputDType)
     {
         using var scope = NewDisposeScope();
-        var x = X.narrow(0, start, length).to(inputDType).clone();
+        // Token ids index an embedding: they keep an integer dtype (int64, as the client's own loader gives them).
+        var rows = X.narrow(0, start, length);
+        var x = (rows.is_floating_point() ? rows.to(inputDType) : rows.to(ScalarType.Int64)).clone();
         var y = Y.narrow(0, start, length);
         y = y.dtype == ScalarType.Int32 ? y.to(ScalarType.Int64) : y.clone();
         return (x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
