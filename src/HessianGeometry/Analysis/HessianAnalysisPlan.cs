@@ -140,6 +140,12 @@ public sealed class HessianAnalysisPlan
 
         if (op.CurvatureEngine is Operators.Engines.IJacobianSandwichEngine)
             log.LogInformation("Curvature-vector products ran on: {EngineNote}.", op.EngineNote);
+        if (op.CurvatureEngine is Operators.Engines.MonteCarloFisherEngine { Draws: { } draws } fisher)
+        {
+            report = report with { FisherDraws = draws };
+            if (draws.Warning(fisher.Samples) is { } warning)
+                log.LogWarning("{Warning}", warning);
+        }
         return report with { Timings = TimingsSection.From(stages.Timings) };
     }
 

@@ -174,6 +174,12 @@ public sealed record MinimumReport
     /// <summary>Distribution, failures and per-sample curvature of the per-sample margins.</summary>
     public SampleMarginSection? SampleMarginDetails { get; init; }
 
+    /// <summary>
+    /// How informative the Monte-Carlo Fisher's label draws were (curvature Fisher with cross-entropy, in one process);
+    /// null otherwise. A budget warning names too few.
+    /// </summary>
+    public Operators.Engines.MonteCarloDraws? FisherDraws { get; init; }
+
     /// <summary>Wall time and Hessian-vector products per stage.</summary>
     public TimingsSection Timings { get; init; } = new();
 
@@ -197,6 +203,8 @@ public sealed record MinimumReport
                 warnings.Add(string.Create(CultureInfo.InvariantCulture,
                     $"Trace: {t.MethodName} used all {t.Probes} probes ({t.OperatorApplications} HVPs) without reaching the relative standard error target{(target is { } r ? $" {r:G3}" : string.Empty)}; the error bars are wider than asked. Raise TraceOptions.MaxProbes (CLI: --trace-probes)."));
             }
+            if (FisherDraws?.Warning(Options.FisherSamples) is { } fisher)
+                warnings.Add(fisher);
             foreach (var layer in Layers ?? [])
             {
                 if (!layer.EigenvaluesConverged)

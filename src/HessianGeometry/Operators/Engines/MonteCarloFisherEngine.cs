@@ -18,6 +18,10 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
     private readonly int samples;
     private readonly long seed;
 
+    // Per batch (keyed by its first sample): n·k, expected and actual draws outside the predicted class. Draws are a
+    // function of (seed, sample, draw), so a batch prepared again for the next product gives the same entry.
+    private readonly Dictionary<long, (long Draws, double Expected, long Informative)> draws = [];
+
     /// <summary>Creates the engine over <paramref name="risk"/>.</summary>
     /// <param name="risk">The empirical risk (cross-entropy or MSE).</param>
     /// <param name="samples">k ≥ 1, labels drawn per input.</param>
@@ -51,6 +55,13 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
     /// <summary>k, labels drawn per input.</summary>
     public int Samples => samples;
 
+    /// <summary>
+    /// How informative the draws of the batches prepared so far were (cross-entropy; null for MSE, whose Gaussian draws
+    /// all carry weight, or before the first product).
+    /// </summary>
+    public MonteCarloDraws? Draws => draws.Count == 0 ? null
+        : new MonteCarloDraws(draws.Values.Sum(d => d.Draws), draws.Values.Sum(d => d.Expected), draws.Values.Sum(d => d.Informative));
+
     /// <inheritdoc />
     public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, SampledOuterProducts, Materialisation);
 
@@ -66,11 +77,22 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
             var classes = (int)p.shape[1];
             var probabilities = p.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
             var labels = new long[b * samples];
+            double expected = 0;
+            long informative = 0;
             for (var r = 0; r < b; r++)
             {
+                var row = probabilities.AsSpan(r * classes, classes);
+                var predicted = ArgMax(row);
+                expected += samples * (1 - row[predicted]);
                 for (var s = 0; s < samples; s++)
-                    labels[(r * samples) + s] = Categorical(probabilities.AsSpan(r * classes, classes), SampleKeyedRandom.Uniform(seed, batch.FirstSample + r, s, 0));
+                {
+                    var label = Categorical(row, SampleKeyedRandom.Uniform(seed, batch.FirstSample + r, s, 0));
+                    labels[(r * samples) + s] = label;
+                    if (label != predicted)
+                        informative++;
+                }
             }
+            draws[batch.FirstSample] = ((long)b * samples, expected, informative);
             var onehot = nn.functional.one_hot(tensor(labels, [b, samples]).to(outputs.device), classes).to(p.dtype);
             gradients = p.unsqueeze(1) - onehot;
         }
@@ -90,6 +112,17 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
             gradients = tensor(noise, [b, samples, c], dtype: outputs.dtype).to(outputs.device).Times(Math.Sqrt(2.0 / c));
         }
         return new OuterProductOutputMatrix(gradients.contiguous().MoveToOuterDisposeScope(), batch.Scale);
+    }
+
+    private static int ArgMax(ReadOnlySpan<double> values)
+    {
+        var best = 0;
+        for (var k = 1; k < values.Length; k++)
+        {
+            if (values[k] > values[best])
+                best = k;
+        }
+        return best;
     }
 
     /// <summary>The first class whose cumulative probability exceeds u · Σ p (the inverse CDF; Σ p is 1 up to rounding).</summary>
