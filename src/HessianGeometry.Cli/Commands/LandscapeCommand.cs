@@ -37,10 +37,13 @@ internal static class LandscapeCommand
         var batchSize = new Option<int?>("--batch-size") { Description = "Mini-batch size of each loss evaluation (default: one batch)." };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var outDir = new Option<string>("--out") { Description = "Output folder for landscape.json and the PNGs.", DefaultValueFactory = _ => "landscape" };
+        var curvature = new Option<string>("--curvature") { Description = "eigen: the matrix whose top eigenvectors span the landscape: hessian, ggn, fisher (Monte-Carlo) or empirical-fisher. The quadratic model always uses the Hessian's curvature vᵀHv along each.", DefaultValueFactory = _ => "hessian" };
+        var fisherSamples = new Option<int>("--fisher-samples") { Description = "Labels drawn per input for --curvature fisher.", DefaultValueFactory = _ => 1 };
         var threads = TorchThreads.CreateOption();
         var command = new Command("landscape", "Loss landscape of a trained model along eigenvectors, filter-normalised random directions, paths between models or a trajectory's PCA directions.")
         {
             model, arch, precision, data, xKey, yKey, loss, directions, dims, other, third, checkpoints, steps, span, seed, batchSize, device, outDir, threads,
+            curvature, fisherSamples,
         };
         command.SetAction((parse, ct) => Task.FromResult(ExitCodes.Run(() =>
         {
@@ -48,13 +51,18 @@ internal static class LandscapeCommand
             return Execute(new Arguments(parse.GetValue(model)!, parse.GetValue(arch), parse.GetValue(precision)!, parse.GetValue(data)!, parse.GetValue(xKey)!,
                 parse.GetValue(yKey)!, parse.GetValue(loss)!, parse.GetValue(directions)!, parse.GetValue(dims), parse.GetValue(other), parse.GetValue(third),
                 parse.GetValue(checkpoints), parse.GetValue(steps), parse.GetValue(span), parse.GetValue(seed), parse.GetValue(batchSize), parse.GetValue(device)!,
-                parse.GetValue(outDir)!), ct);
+                parse.GetValue(outDir)!) { Curvature = parse.GetValue(curvature)!, FisherSamples = parse.GetValue(fisherSamples) }, ct);
         })));
         return command;
     }
 
     private sealed record Arguments(string Model, string? Arch, string Precision, string Data, string XKey, string YKey, string Loss, string Directions, int? Dims,
-        string? Other, string? Third, string? Checkpoints, int Steps, double? Span, int Seed, int? BatchSize, string Device, string Out);
+        string? Other, string? Third, string? Checkpoints, int Steps, double? Span, int Seed, int? BatchSize, string Device, string Out)
+    {
+        public string Curvature { get; init; } = "hessian";
+
+        public int FisherSamples { get; init; } = 1;
+    }
 
     private static int Execute(Arguments a, CancellationToken ct)
     {
@@ -114,6 +122,10 @@ internal static class LandscapeCommand
             if (a.Third is null && a.Dims == 2)
                 throw new ArgumentException("A 2-D interpolation is the plane through three models: pass --third (model C).");
         }
+        if (kind != "eigen" && CurvatureOperators.Parse(a.Curvature) != CurvatureKind.Hessian)
+            throw new ArgumentException($"--curvature {a.Curvature} chooses whose eigenvectors span the landscape: it is for --directions eigen only.");
+        if (a.FisherSamples < 1)
+            throw new ArgumentException($"--fisher-samples must be at least 1 but was {a.FisherSamples}.");
         if (kind == "pca" && a.Checkpoints is null)
             throw new ArgumentException("--directions pca needs --checkpoints: a folder of checkpoint files or a comma-separated list, oldest first (--model is the final point).");
     }
@@ -124,7 +136,7 @@ internal static class LandscapeCommand
         switch (kind)
         {
             case "eigen":
-                return EigenvectorDirections.FromHessian(risk, count, a.Seed, cancellationToken: ct);
+                return EigenvectorDirections.FromCurvature(risk, CurvatureOperators.Parse(a.Curvature), count, a.Seed, a.FisherSamples, cancellationToken: ct);
             case "random":
                 return FilterNormalizedDirections.Create(risk.AnalysisParameters, count, a.Seed);
             case "interpolate":

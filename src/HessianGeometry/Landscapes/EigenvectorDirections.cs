@@ -40,6 +40,56 @@ public static class EigenvectorDirections
     }
 
     /// <summary>
+    /// The top eigenvectors of another curvature matrix (GGN, Monte-Carlo Fisher, empirical Fisher; the Hessian goes to
+    /// <see cref="FromHessian"/>) as landscape directions. The loss bends along a unit direction v by vᵀHv, not by the
+    /// matrix's own eigenvalue, so the quadratic model of each slice uses vᵀHv (one Hessian product per direction); the
+    /// notes give both.
+    /// </summary>
+    /// <param name="risk">The empirical risk at θ*.</param>
+    /// <param name="kind">The matrix whose eigenvectors span the landscape.</param>
+    /// <param name="count">1 or 2.</param>
+    /// <param name="seed">Seed of the Lanczos start vector (and of the Monte-Carlo Fisher's draws).</param>
+    /// <param name="fisherSamples">Labels drawn per input for <see cref="CurvatureKind.Fisher"/>.</param>
+    /// <param name="solverOptions">Tolerance and budget (Count and Which are set here); null for the defaults.</param>
+    /// <param name="cancellationToken">Stops the solve.</param>
+    public static LandscapeDirections FromCurvature(EmpiricalRisk risk, CurvatureKind kind, int count, long seed, int fisherSamples = 1,
+        EigenSolverOptions? solverOptions = null, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNull(risk, nameof(risk));
+        Guard.Defined(kind, nameof(kind));
+        if (kind == CurvatureKind.Hessian)
+            return FromHessian(risk, count, seed, solverOptions, cancellationToken);
+        Guard.InRange(count, 1, 2, nameof(count), "A landscape has one or two directions.");
+        using var scope = NewDisposeScope();
+        var name = CurvatureOperators.NameOf(kind).ToUpperInvariant();
+        double[] values;
+        Tensor[] vectors;
+        bool converged;
+        EigenSolverOptions options;
+        using (var curvature = CurvatureOperators.Create(risk, kind, new CurvatureOptions { FisherSamples = fisherSamples, Seed = seed }))
+        {
+            options = (solverOptions ?? new EigenSolverOptions()) with { Count = count, Which = SpectrumEnd.LargestAlgebraic, Seed = seed };
+            using var result = new Lanczos().Solve(curvature, options, cancellationToken);
+            if (result.Eigenvalues.Length < count)
+                throw new InvalidOperationException($"Lanczos found {result.Eigenvalues.Length} of {count} eigenpairs of the {name}; raise the solver budget (MaxOperatorApplications).");
+            values = result.Eigenvalues.Take(count).ToArray();
+            vectors = Enumerable.Range(0, count).Select(k => result.Eigenvectors[.., k].contiguous().clone()).ToArray();
+            converged = result.Converged;
+        }
+        using var hessian = new LossHessianOperator(risk);
+        var bending = vectors.Select(v => v.dot(hessian.Apply(v.to(risk.DType)).to(ScalarType.Float64)).item<double>()).ToArray();
+        var notes = new List<string>
+        {
+            "Eigenvector signs are arbitrary; each is fixed so that its entry of largest magnitude is positive.",
+            string.Create(CultureInfo.InvariantCulture,
+                $"Directions: the top eigenvectors of the {name} (eigenvalues {string.Join(", ", values.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)))}); the quadratic model uses the Hessian's curvature along each, vᵀHv = {string.Join(", ", bending.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)))}."),
+        };
+        if (!converged)
+            notes.Add($"Lanczos did not converge to tolerance {options.Tolerance:G2} on the {name}: the directions are approximate.");
+        return Build(vectors, bending, notes, Enumerable.Range(1, count).Select(k => $"{CurvatureOperators.NameOf(kind)}-v{k}").ToArray());
+    }
+
+    /// <summary>
     /// Directions from eigenvectors computed elsewhere, e.g. of the Gauss–Newton matrix: each is rescaled to unit norm.
     /// </summary>
     /// <param name="vectors">1 or 2 vectors [p] in the risk's parameter order.</param>

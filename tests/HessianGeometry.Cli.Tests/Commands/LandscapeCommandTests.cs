@@ -40,6 +40,20 @@ public sealed class LandscapeCommandTests : IDisposable
     }
 
     [Fact]
+    public void EigenOfTheGgn_NamesTheMatrix_AndUsesTheHessiansCurvatureAlongEachDirection()
+    {
+        var (hessian, _) = Run("eigen", ["--steps", "5"], "hessian");
+        var (doc, outDir) = Run("eigen", ["--steps", "5", "--dims", "2", "--curvature", "ggn"], "ggn");
+        var root = doc.RootElement;
+        Assert.Equal(["ggn-v1", "ggn-v2"], root.GetProperty("directions").EnumerateArray().Select(e => e.GetString()));
+        var notes = root.GetProperty("notes").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Contains(notes, n => n.Contains("top eigenvectors of the GGN", StringComparison.Ordinal) && n.Contains("vᵀHv", StringComparison.Ordinal));
+        // vᵀHv along the GGN's top eigenvector cannot exceed the Hessian's largest eigenvalue.
+        Assert.True(root.GetProperty("eigenvalues")[0].GetDouble() <= hessian.RootElement.GetProperty("eigenvalues")[0].GetDouble() * (1 + 1e-9));
+        AssertPng(Path.Combine(outDir, "landscape-ggn-v1.png"));
+    }
+
+    [Fact]
     public void Random2D_WritesANestedGridAndASurface_AndTheSameSeedRepeatsIt()
     {
         var (doc, outDir) = Run("random", ["--dims", "2", "--steps", "5", "--seed", "3"], "first");
@@ -103,6 +117,9 @@ public sealed class LandscapeCommandTests : IDisposable
         { "missing checkpoint file", ["--directions", "pca", "--checkpoints", "/nonexistent/a.safetensors"] },
         { "other architecture", ["--directions", "interpolate", "--other", "WIDE"] },
         { "negative span", ["--directions", "random", "--span", "-1"] },
+        { "--curvature with random directions", ["--directions", "random", "--curvature", "ggn"] },
+        { "unknown curvature", ["--directions", "eigen", "--curvature", "laplacian"] },
+        { "no Fisher samples", ["--directions", "eigen", "--curvature", "fisher", "--fisher-samples", "0"] },
     };
 
     [Theory]
