@@ -32,7 +32,7 @@ internal static class AnalyzeCommand
         var data = new Option<string?>("--data") { Description = "Data (safetensors). Required unless --cluster is given." };
         var xKey = new Option<string>("--x-key") { Description = "Name of the inputs tensor in --data.", DefaultValueFactory = _ => "x_train" };
         var yKey = new Option<string>("--y-key") { Description = "Name of the targets tensor in --data.", DefaultValueFactory = _ => "y_train" };
-        var loss = new Option<string>("--loss") { Description = "Loss: ce, nll or mse.", DefaultValueFactory = _ => "ce" };
+        var loss = new Option<string>("--loss") { Description = $"Loss: {CliLoss.Names}.", DefaultValueFactory = _ => "ce" };
         var top = new Option<int>("--top") { Description = "Number of top eigenpairs.", DefaultValueFactory = _ => 20 };
         var bottom = new Option<int>("--bottom") { Description = "Number of bottom eigenpairs.", DefaultValueFactory = _ => 0 };
         var solver = new Option<string>("--solver") { Description = "lanczos, lobpcg, power or exact.", DefaultValueFactory = _ => "lanczos" };
@@ -116,7 +116,8 @@ internal static class AnalyzeCommand
     {
         var target = CommandOptions.ParseDevice(a.Device);
         var precision = CommandOptions.ParsePrecision(a.Precision);
-        var lossFunction = LossFunction.Parse(a.Loss);
+        var cliLoss = CliLoss.Parse(a.Loss);
+        var lossFunction = cliLoss.Function;
         var curvature = CurvatureOperators.Parse(a.Curvature);
         if (a.FisherSamples < 1)
             throw new ArgumentException($"--fisher-samples must be at least 1 but was {a.FisherSamples}.");
@@ -125,15 +126,17 @@ internal static class AnalyzeCommand
             : throw new ArgumentException($"--epsilon must be 'auto' or a number in (0, 1) but was '{a.Epsilon}'.");
 
         var clusterOptions = ClusterSession.Options(a.Cluster, a.Data, a.ProductTimeout);
+        if (clusterOptions is not null && cliLoss.BinaryLogit)
+            throw new ArgumentException("--loss bce runs in one process: workers analyse the model's own outputs. Drop --cluster, or export the classifier with two logits [0, f] and use --loss ce.");
         using var scope = NewDisposeScope();
         // With --cluster the workers hold the data; the client loads only the model (whose weights the workers must match).
-        using var data = clusterOptions is null ? ModelAndData.Load(a.Model, a.Arch, a.Data!, a.XKey, a.YKey, lossFunction, target) : null;
+        using var data = clusterOptions is null ? ModelAndData.Load(a.Model, a.Arch, a.Data!, a.XKey, a.YKey, cliLoss, target) : null;
         using var clientModel = clusterOptions is null ? null : ModelLoader.Load(a.Model, a.Arch, target);
         using var cluster = clusterOptions is null ? null : ClusterSession.Connect(clusterOptions, ct);
         if (data is not null && !data.X.is_floating_point() && (a.Margin || a.SampleMargins))
             throw new ArgumentException($"'{a.XKey}' holds integer inputs ({data.X.dtype}, token ids): --margin and --sample-margins move inputs continuously towards the decision boundary, " +
                 "which token ids cannot do. Leave them out; eigenpairs, --trace, --density, --alignment (with boundary complexity) and the other parameter-space measures work on token ids.");
-        var net = data?.Model.Module ?? clientModel!.Module;
+        var net = data?.Net ?? clientModel!.Module;
         var notes = (data?.Notes ?? clientModel!.Notes).ToList();
         foreach (var note in notes)
             AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");

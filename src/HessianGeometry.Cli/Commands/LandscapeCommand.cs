@@ -25,7 +25,7 @@ internal static class LandscapeCommand
         var data = new Option<string>("--data") { Description = "Data (safetensors).", Required = true };
         var xKey = new Option<string>("--x-key") { Description = "Name of the inputs tensor in --data.", DefaultValueFactory = _ => "x_train" };
         var yKey = new Option<string>("--y-key") { Description = "Name of the targets tensor in --data.", DefaultValueFactory = _ => "y_train" };
-        var loss = new Option<string>("--loss") { Description = "Loss: ce, nll or mse.", DefaultValueFactory = _ => "ce" };
+        var loss = new Option<string>("--loss") { Description = $"Loss: {CliLoss.Names}.", DefaultValueFactory = _ => "ce" };
         var directions = new Option<string>("--directions") { Description = "eigen (top Hessian eigenvectors), random (filter-normalised), interpolate (segment to --other, or plane with --third) or pca (of --checkpoints).", Required = true };
         var dims = new Option<int?>("--dims") { Description = "1 (a curve, the default) or 2 (a surface). interpolate: 1 with --other, 2 with --third (the default follows them)." };
         var other = new Option<string?>("--other") { Description = "interpolate: model B." };
@@ -70,7 +70,8 @@ internal static class LandscapeCommand
         CheckCombination(a, kind);
         var target = CommandOptions.ParseDevice(a.Device);
         var dtype = CommandOptions.ParsePrecision(a.Precision) == AnalysisPrecision.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        var lossFunction = LossFunction.Parse(a.Loss);
+        var cliLoss = CliLoss.Parse(a.Loss);
+        var lossFunction = cliLoss.Function;
         if (a.BatchSize is < 1)
             throw new ArgumentException($"--batch-size must be at least 1 but was {a.BatchSize}.");
         var options = new LandscapeGridOptions { Steps = a.Steps, Span = a.Span ?? (kind == "interpolate" ? 0.5 : 1.0) };
@@ -80,10 +81,10 @@ internal static class LandscapeCommand
             throw new ArgumentException($"--steps must be an odd number ≥ 3 (so the centre is a grid point) but was {a.Steps}; pass e.g. 25.");
 
         using var scope = NewDisposeScope();
-        using var inputs = ModelAndData.Load(a.Model, a.Arch, a.Data, a.XKey, a.YKey, lossFunction, target);
+        using var inputs = ModelAndData.Load(a.Model, a.Arch, a.Data, a.XKey, a.YKey, cliLoss, target);
         foreach (var note in inputs.Notes)
             AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
-        using var risk = new EmpiricalRisk(inputs.Model.Module, lossFunction, DataSource.FromTensors(inputs.X, inputs.Y, a.BatchSize),
+        using var risk = new EmpiricalRisk(inputs.Net, lossFunction, DataSource.FromTensors(inputs.X, inputs.Y, a.BatchSize),
             options: new EmpiricalRiskOptions { AnalysisDType = dtype });
         using var directions = BuildDirections(a, kind, risk, target, ct);
         AnsiConsole.MarkupLine($"Evaluating the loss on a {string.Join(" × ", Enumerable.Repeat(options.Steps, directions.Count))} grid ({Markup.Escape(string.Join(", ", directions.Names))}) over n = {risk.SampleCount} samples, p = {risk.Dimension} parameters.");

@@ -14,8 +14,9 @@ internal sealed record AnalysisData(Tensor X, Tensor Y, IReadOnlyList<string> No
     /// Reads and validates the tensors. Shapes and dtypes are checked here, in C#, because a mismatch that reached a
     /// native matmul or the loss could abort the process instead of raising an exception.
     /// </summary>
-    public static AnalysisData Load(string path, string xKey, string yKey, LossFunction loss, Device device)
+    public static AnalysisData Load(string path, string xKey, string yKey, CliLoss cliLoss, Device device)
     {
+        var loss = cliLoss.Function;
         var file = SafetensorsFile.Read(path);
         foreach (var key in new[] { xKey, yKey })
         {
@@ -40,7 +41,12 @@ internal sealed record AnalysisData(Tensor X, Tensor Y, IReadOnlyList<string> No
             x = x.to(ScalarType.Int64);
             notes.Add($"Inputs '{xKey}' were int32 token ids and were converted to int64.");
         }
-        if (loss.UsesClassTargets)
+        if (cliLoss.BinaryLogit)
+        {
+            y = BinaryLabels(y, yEntry.Shape, yKey);
+            notes.Add($"Labels '{yKey}' ({yEntry.DType}) were read as binary class indices 0/1 (int64).");
+        }
+        else if (loss.UsesClassTargets)
         {
             if (yEntry.DType is not (SafetensorsDType.I64 or SafetensorsDType.I32))
                 throw new ArgumentException($"{loss.Name} needs int64 (or int32) class indices in '{yKey}' but it has dtype {yEntry.DType}. Save the labels with y.long().");
@@ -57,6 +63,20 @@ internal sealed record AnalysisData(Tensor X, Tensor Y, IReadOnlyList<string> No
             throw new ArgumentException($"{loss.Name} needs floating-point targets (or int64 class indices) in '{yKey}' but it has dtype {yEntry.DType}.");
         }
         return new AnalysisData(x, y, notes);
+    }
+
+    /// <summary>Labels of a one-logit classifier: 0 or 1, as [n] or [n, 1], integer or float; int64 [n] for the two-class view.</summary>
+    private static Tensor BinaryLabels(Tensor y, IReadOnlyList<long> shape, string yKey)
+    {
+        if (!(shape.Count == 1 || (shape.Count == 2 && shape[1] == 1)))
+            throw new ArgumentException($"--loss bce needs one label 0 or 1 per sample in '{yKey}' ([n] or [n, 1]) but it has shape {Format(shape)}. For C ≥ 2 classes use --loss ce.");
+        using var flat = y.reshape(-1);
+        using var isZero = flat.eq(0);
+        using var isOne = flat.eq(1);
+        using var valid = isZero.logical_or(isOne);
+        if (!valid.all().item<bool>())
+            throw new ArgumentException($"--loss bce needs labels that are exactly 0 or 1 in '{yKey}'; soft or other labels are not supported. Round them, or save y.long() for class indices.");
+        return flat.to(ScalarType.Int64);
     }
 
     private static string Format(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";

@@ -8,12 +8,13 @@ namespace HessianGeometry.Cli.Loading;
 /// both files loaded and checked against each other, the inputs in the model's dtype, and one forward pass run.
 /// </summary>
 /// <param name="Model">The loaded model (owns the module).</param>
+/// <param name="Net">The module the analysis runs: the model's, or its two-class view for <c>--loss bce</c>.</param>
 /// <param name="X">Inputs in the model's dtype (integer token ids unchanged).</param>
 /// <param name="Y">Targets.</param>
 /// <param name="Notes">How the files were read (model notes first, then data notes).</param>
-internal sealed record ModelAndData(LoadedModel Model, Tensor X, Tensor Y, IReadOnlyList<string> Notes) : IDisposable
+internal sealed record ModelAndData(LoadedModel Model, nn.Module<Tensor, Tensor> Net, Tensor X, Tensor Y, IReadOnlyList<string> Notes) : IDisposable
 {
-    public static ModelAndData Load(string modelPath, string? arch, string dataPath, string xKey, string yKey, LossFunction loss, Device device)
+    public static ModelAndData Load(string modelPath, string? arch, string dataPath, string xKey, string yKey, CliLoss loss, Device device)
     {
         var data = AnalysisData.Load(dataPath, xKey, yKey, loss, device);
         var loaded = ModelLoader.Load(modelPath, arch, device);
@@ -25,8 +26,12 @@ internal sealed record ModelAndData(LoadedModel Model, Tensor X, Tensor Y, IRead
                 throw new ArgumentException($"'{xKey}' has shape [{string.Join(", ", data.X.shape)}] but the architecture {mlp} expects [n, {mlp.InputSize}].");
             // Token ids stay integers: they index an embedding, they are not values in the model's dtype.
             var x = data.X.is_floating_point() ? data.X.to(loaded.DType) : data.X;
-            CheckModelRuns(loaded.Module, x, modelPath, xKey);
-            return new ModelAndData(loaded, x, data.Y, loaded.Notes.Concat(data.Notes).ToList());
+            nn.Module<Tensor, Tensor> net = loss.BinaryLogit ? new Models.TwoClassLogits(loaded.Module) : loaded.Module;
+            CheckModelRuns(net, x, modelPath, xKey);
+            var notes = loaded.Notes.Concat(data.Notes).ToList();
+            if (loss.BinaryLogit)
+                notes.Add(CliLoss.BinaryNote);
+            return new ModelAndData(loaded, net, x, data.Y, notes);
         }
         catch
         {

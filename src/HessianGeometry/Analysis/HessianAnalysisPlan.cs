@@ -140,10 +140,10 @@ public sealed class HessianAnalysisPlan
 
         if (op.CurvatureEngine is Operators.Engines.IJacobianSandwichEngine)
             log.LogInformation("Curvature-vector products ran on: {EngineNote}.", op.EngineNote);
-        if (op.CurvatureEngine is Operators.Engines.MonteCarloFisherEngine { Draws: { } draws } fisher)
+        if (o.Curvature == CurvatureKind.Fisher && Operators.Engines.MonteCarloFisherEngine.Survey(op.Risk, o.FisherSamples, o.Seed) is { } draws)
         {
             report = report with { FisherDraws = draws };
-            if (draws.Warning(fisher.Samples) is { } warning)
+            if (draws.Warning(o.FisherSamples) is { } warning)
                 log.LogWarning("{Warning}", warning);
         }
         return report with { Timings = TimingsSection.From(stages.Timings) };

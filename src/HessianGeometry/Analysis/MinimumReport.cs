@@ -175,8 +175,8 @@ public sealed record MinimumReport
     public SampleMarginSection? SampleMarginDetails { get; init; }
 
     /// <summary>
-    /// How informative the Monte-Carlo Fisher's label draws were (curvature Fisher with cross-entropy, in one process);
-    /// null otherwise. A budget warning names too few.
+    /// How informative the Monte-Carlo Fisher's label draws were (curvature Fisher with cross-entropy); null otherwise.
+    /// A budget warning names too few.
     /// </summary>
     public Operators.Engines.MonteCarloDraws? FisherDraws { get; init; }
 

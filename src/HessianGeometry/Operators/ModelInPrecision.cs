@@ -14,14 +14,16 @@ internal sealed class ModelInPrecision : IDisposable
     private readonly Module model;
     private readonly PrecisionTwin? twin;
     private readonly TorchScriptModel? copy;
+    private readonly Module? copyForward;
     private readonly Dictionary<Tensor, Tensor>? copyValues;
 
-    private ModelInPrecision(Module model, ParameterSpace parameters, PrecisionTwin? twin, TorchScriptModel? copy, Dictionary<Tensor, Tensor>? copyValues)
+    private ModelInPrecision(Module model, ParameterSpace parameters, PrecisionTwin? twin, TorchScriptModel? copy, Module? copyForward, Dictionary<Tensor, Tensor>? copyValues)
     {
         this.model = model;
         Parameters = parameters;
         this.twin = twin;
         this.copy = copy;
+        this.copyForward = copyForward;
         this.copyValues = copyValues;
     }
 
@@ -31,22 +33,25 @@ internal sealed class ModelInPrecision : IDisposable
     public static ModelInPrecision Create(Module model, ParameterSpace selection, ScalarType dtype)
     {
         if (dtype == selection.DType)
-            return new ModelInPrecision(model, selection, null, null, null);
-        if (model is TorchScriptModel script)
+            return new ModelInPrecision(model, selection, null, null, null, null);
+        // A one-logit TorchScript classifier seen as two classes: convert the script, keep the two-class view on top.
+        var script = (model as TwoClassLogits)?.Model as TorchScriptModel ?? model as TorchScriptModel;
+        if (script is not null)
         {
             var copy = script.CopyAs(dtype);
             var values = MatchByName(script, copy);
-            return new ModelInPrecision(model, ParameterSpace.FromTensors(selection.Names, selection.Tensors.Select(t => values[t]).ToList()), null, copy, values);
+            Module forward = model is TwoClassLogits ? new TwoClassLogits(copy) : copy;
+            return new ModelInPrecision(model, ParameterSpace.FromTensors(selection.Names, selection.Tensors.Select(t => values[t]).ToList()), null, copy, forward, values);
         }
         var twin = PrecisionTwin.Create(model, dtype);
-        return new ModelInPrecision(model, ParameterSpace.FromTensors(selection.Names, selection.Tensors.Select(twin.For).ToList()), twin, null, null);
+        return new ModelInPrecision(model, ParameterSpace.FromTensors(selection.Names, selection.Tensors.Select(twin.For).ToList()), twin, null, null, null);
     }
 
     /// <summary>The forward pass on prepared inputs.</summary>
     public Tensor Forward(Tensor inputs)
     {
         using var swap = twin?.Enter();
-        return (copy ?? model).call(inputs);
+        return (copyForward ?? model).call(inputs);
     }
 
     /// <summary>The tensor computed with in place of one of the model's parameters or buffers.</summary>

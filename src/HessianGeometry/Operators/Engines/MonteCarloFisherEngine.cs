@@ -18,9 +18,6 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
     private readonly int samples;
     private readonly long seed;
 
-    // Per batch (keyed by its first sample): n·k, expected and actual draws outside the predicted class. Draws are a
-    // function of (seed, sample, draw), so a batch prepared again for the next product gives the same entry.
-    private readonly Dictionary<long, (long Draws, double Expected, long Informative)> draws = [];
 
     /// <summary>Creates the engine over <paramref name="risk"/>.</summary>
     /// <param name="risk">The empirical risk (cross-entropy or MSE).</param>
@@ -56,11 +53,32 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
     public int Samples => samples;
 
     /// <summary>
-    /// How informative the draws of the batches prepared so far were (cross-entropy; null for MSE, whose Gaussian draws
-    /// all carry weight, or before the first product).
+    /// How informative the labels this engine draws are (cross-entropy; null for MSE, whose Gaussian draws all carry
+    /// weight): one forward pass without gradients over <paramref name="risk"/>'s data, the same draws as the products
+    /// (a function of seed, sample index and draw only), so a cluster's client gets the workers' numbers.
     /// </summary>
-    public MonteCarloDraws? Draws => draws.Count == 0 ? null
-        : new MonteCarloDraws(draws.Values.Sum(d => d.Draws), draws.Values.Sum(d => d.Expected), draws.Values.Sum(d => d.Informative));
+    /// <param name="risk">The empirical risk the Fisher is taken over.</param>
+    /// <param name="samples">k, labels per input.</param>
+    /// <param name="seed">Seed of the draws.</param>
+    public static MonteCarloDraws? Survey(EmpiricalRisk risk, int samples, long seed)
+    {
+        Guard.NotNull(risk, nameof(risk));
+        Guard.Positive(samples, nameof(samples), "Draw at least 1 label per input.");
+        if (risk.LossFunction.Kind != LossKind.CrossEntropy)
+            return null;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long draws = 0, informative = 0;
+        double expected = 0;
+        risk.ForEachBatch(batch =>
+        {
+            var (_, stats) = DrawLabels(GgnEngine.RequireLogits(risk.Forward(batch.Inputs), "The Monte-Carlo Fisher").softmax(1), samples, seed, batch.FirstSample);
+            draws += stats.Draws;
+            expected += stats.Expected;
+            informative += stats.Informative;
+        });
+        return new MonteCarloDraws(draws, expected, informative);
+    }
 
     /// <inheritdoc />
     public IBatchCurvature Prepare(RiskBatch batch) => JacobianBatch.Prepare(risk, batch, SampledOuterProducts, Materialisation);
@@ -75,24 +93,7 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
             // g = p − e_ŷ, the gradient of −log softmax(f)_ŷ.
             var p = GgnEngine.RequireLogits(outputs, "The Monte-Carlo Fisher").softmax(1);
             var classes = (int)p.shape[1];
-            var probabilities = p.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
-            var labels = new long[b * samples];
-            double expected = 0;
-            long informative = 0;
-            for (var r = 0; r < b; r++)
-            {
-                var row = probabilities.AsSpan(r * classes, classes);
-                var predicted = ArgMax(row);
-                expected += samples * (1 - row[predicted]);
-                for (var s = 0; s < samples; s++)
-                {
-                    var label = Categorical(row, SampleKeyedRandom.Uniform(seed, batch.FirstSample + r, s, 0));
-                    labels[(r * samples) + s] = label;
-                    if (label != predicted)
-                        informative++;
-                }
-            }
-            draws[batch.FirstSample] = ((long)b * samples, expected, informative);
+            var (labels, _) = DrawLabels(p, samples, seed, batch.FirstSample);
             var onehot = nn.functional.one_hot(tensor(labels, [b, samples]).to(outputs.device), classes).to(p.dtype);
             gradients = p.unsqueeze(1) - onehot;
         }
@@ -112,6 +113,34 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
             gradients = tensor(noise, [b, samples, c], dtype: outputs.dtype).to(outputs.device).Times(Math.Sqrt(2.0 / c));
         }
         return new OuterProductOutputMatrix(gradients.contiguous().MoveToOuterDisposeScope(), batch.Scale);
+    }
+
+    /// <summary>
+    /// Draw s of row r is Categorical(p_r) at the uniform keyed by (seed, first + r, s); also counts the draws, those
+    /// expected outside each row's predicted class, and those that landed there.
+    /// </summary>
+    private static (long[] Labels, (long Draws, double Expected, long Informative) Stats) DrawLabels(Tensor p, int samples, long seed, long first)
+    {
+        var b = (int)p.shape[0];
+        var classes = (int)p.shape[1];
+        var probabilities = p.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        var labels = new long[b * samples];
+        double expected = 0;
+        long informative = 0;
+        for (var r = 0; r < b; r++)
+        {
+            var row = probabilities.AsSpan(r * classes, classes);
+            var predicted = ArgMax(row);
+            expected += samples * (1 - row[predicted]);
+            for (var s = 0; s < samples; s++)
+            {
+                var label = Categorical(row, SampleKeyedRandom.Uniform(seed, first + r, s, 0));
+                labels[(r * samples) + s] = label;
+                if (label != predicted)
+                    informative++;
+            }
+        }
+        return (labels, ((long)b * samples, expected, informative));
     }
 
     private static int ArgMax(ReadOnlySpan<double> values)
