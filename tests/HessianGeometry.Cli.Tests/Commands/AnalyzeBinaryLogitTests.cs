@@ -19,20 +19,7 @@ public sealed class AnalyzeBinaryLogitTests : IDisposable
 
     private static string Fixture(string name) => Path.Combine(Models, name);
 
-    private (int Code, string Error) Run(string outName, params string[] args)
-    {
-        var error = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            return (Program.Main(["analyze", .. args, "--out", temp.File(outName)]), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
-    }
+    private (int Code, string Error) Run(string outName, params string[] args) => CliRun.Capturing(["analyze", .. args, "--out", temp.File(outName)]);
 
     [Theory]
     [InlineData("y")]

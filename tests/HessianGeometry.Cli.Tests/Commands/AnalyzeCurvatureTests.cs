@@ -57,19 +57,8 @@ public sealed class AnalyzeCurvatureTests : IDisposable
     [InlineData("fisher", "0", "--fisher-samples")]
     public void BadCurvatureArguments_ExitTwo_NamingTheFix(string curvature, string samples, string fragment)
     {
-        var error = new StringWriter();
-        var previous = Console.Error;
-        Console.SetError(error);
-        int code;
-        try
-        {
-            code = Program.Main(["analyze", .. PlainCnn(), "--top", "1", "--curvature", curvature, "--fisher-samples", samples, "--out", temp.File("bad")]);
-        }
-        finally
-        {
-            Console.SetError(previous);
-        }
+        var (code, error) = CliRun.Capturing(["analyze", .. PlainCnn(), "--top", "1", "--curvature", curvature, "--fisher-samples", samples, "--out", temp.File("bad")]);
         Assert.Equal(2, code);
-        Assert.Contains(fragment, error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(fragment, error, StringComparison.Ordinal);
     }
 }

@@ -172,20 +172,9 @@ public sealed class AnalyzeModelFileTests : IDisposable
     public void BadModelArguments_ExitTwo_WithAMessageNamingTheFix(string scenario, string[] args, string fragment)
     {
         var resolved = args.Select((a, i) => i > 0 && args[i - 1] is "--model" or "--data" ? Fixture(a) : a).ToArray();
-        var error = new StringWriter();
-        var original = Console.Error;
-        int code;
-        Console.SetError(error);
-        try
-        {
-            code = Program.Main(["analyze", .. resolved, "--x-key", "x", "--y-key", "y", "--top", "2", "--out", temp.File("bad")]);
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
+        var (code, error) = CliRun.Capturing(["analyze", .. resolved, "--x-key", "x", "--y-key", "y", "--top", "2", "--out", temp.File("bad")]);
         Assert.True(code == 2, $"{scenario}: exit code {code}");
-        Assert.Contains(fragment, error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(fragment, error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,20 +25,7 @@ public sealed class AnalyzeTokenInputTests : IDisposable
         return doc.RootElement.GetProperty("eigenvalues_top10").EnumerateArray().Select(e => e.GetDouble()).ToArray();
     }
 
-    private (int Code, string Error) Run(string outName, params string[] args)
-    {
-        var error = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            return (Program.Main(["analyze", .. args, "--out", temp.File(outName)]), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
-    }
+    private (int Code, string Error) Run(string outName, params string[] args) => CliRun.Capturing(["analyze", .. args, "--out", temp.File(outName)]);
 
     private static string[] TokenData(string model, string idsKey) =>
         ["--model", Fixture(model), "--data", Fixture("token_cnn_data.safetensors"), "--x-key", idsKey, "--y-key", "y"];

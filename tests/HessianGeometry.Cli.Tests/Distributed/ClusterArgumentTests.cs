@@ -95,19 +95,5 @@ public sealed class ClusterArgumentTests : IDisposable
         return ["worker", .. args.SelectMany(kv => new[] { kv.Key, kv.Value })];
     }
 
-    /// <summary>Runs the tool in this process and returns its exit code and what it wrote to stderr.</summary>
-    private static (int Code, string Error) Run(string[] args)
-    {
-        var error = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            return (Program.Main(args), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
-    }
+    private static (int Code, string Error) Run(string[] args) => CliRun.Capturing(args);
 }
