@@ -18,7 +18,6 @@ public sealed class MonteCarloFisherEngine : ICurvatureEngine, IJacobianSandwich
     private readonly int samples;
     private readonly long seed;
 
-
     /// <summary>Creates the engine over <paramref name="risk"/>.</summary>
     /// <param name="risk">The empirical risk (cross-entropy or MSE).</param>
     /// <param name="samples">k ≥ 1, labels drawn per input.</param>
