@@ -92,6 +92,36 @@ public class DistributedAnalysisTests
         Assert.Equal(local.Model!.Loss, remote.Model!.Loss, 1e-6);
     }
 
+    [Fact]
+    public async Task Float32Geometry_OnCluster_MatchesSingleProcess()
+    {
+        using var problem = new TestProblem();
+        await using var workers = await LocalWorkers.StartAsync(problem, ["0/2", "1/2"]);
+        await using var cluster = await workers.ConnectAsync();
+        HessianAnalysisBuilder Configure(HessianAnalysisBuilder b) =>
+            b.WithPrecision(ScalarType.Float32).TopEigenpairs(3, 1e-5).WithAlignment().WithBoundaryComplexity(randomDirections: 4).WithMargin().Seed(5);
+        var local = Configure(HessianAnalysis.For(problem.Model).WithData(problem.X, problem.Y)).AnalyzeMinimum();
+        var remote = await Task.Run(() => Configure(HessianAnalysis.For(problem.Model).OnCluster(cluster)).AnalyzeMinimum());
+
+        Assert.Equal("Float32", remote.Precision);
+        // Per-sample rows are float32 on both sides; the eigenvectors they are taken against come from float32 products
+        // summed per shard (rounded differently), so agreement is to float32's resolution, not bitwise.
+        var scale = local.Eigenvalues![0];
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(local.Eigenvalues[i], remote.Eigenvalues![i], 1e-4 * scale);
+        Assert.Equal(local.Alignment!.Length, remote.Alignment!.Length);
+        for (var j = 0; j < local.Alignment.Length; j++)
+        {
+            for (var i = 0; i < 3; i++)
+                Assert.Equal(Math.Abs(local.Alignment[j][i]), Math.Abs(remote.Alignment[j][i]), 1e-3);
+        }
+        // G = (eigenvectors whose mean |alignment| clears ε) / p: float32 rounding may move one of them across ε, no more.
+        var p = problem.Model.parameters().Sum(t => t.numel());
+        Assert.Equal(local.ComplexityMean!.Value, remote.ComplexityMean!.Value, 1.0 / p + 1e-12);
+        Assert.Equal(local.Margin!.Value, remote.Margin!.Value, 1e-3 * Math.Max(1, Math.Abs(local.Margin.Value)));
+        Assert.True(cluster.Transport.GeometryCalls > 0);
+    }
+
     internal static HessianAnalysisBuilder Configure(HessianAnalysisBuilder builder, CurvatureKind kind) =>
         builder
             .WithCurvature(kind)
