@@ -21,6 +21,10 @@ public static class ClusterAnalysisExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(cluster);
+        // Same parameters, same hash, but the workers would run the one-logit model itself, not its two-class view.
+        if (builder.Model is Models.TwoClassLogits)
+            throw new NotSupportedException("A TwoClassLogits view runs in one process: the workers analyse the model file's own outputs, which here are one logit. " +
+                "Analyse it without OnCluster, or export the classifier with the two logits [0, f] and analyse that file on the cluster.");
         var modelHash = StateHash.Of(builder.Model);
         var first = cluster.Shards[0];
         if (first.ModelHash != modelHash)

@@ -45,6 +45,18 @@ public class TokenIdClusterTests
     }
 
     [Fact]
+    public async Task ATwoClassLogitsView_IsRefusedOnACluster_BecauseWorkersRunTheFilesOwnOutputs()
+    {
+        using var problem = TestProblem.TokenIds();
+        await using var workers = await LocalWorkers.StartAsync(problem, ["0/1"]);
+        await using var cluster = await workers.ConnectAsync();
+        // The view has the model's parameters (and hash); without the check the workers would analyse other logits.
+        var error = Assert.Throws<NotSupportedException>(() => HessianAnalysis.For(new HessianGeometry.Models.TwoClassLogits(problem.Model)).OnCluster(cluster));
+        Assert.Contains("one process", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, cluster.Transport.Products);
+    }
+
+    [Fact]
     public async Task TheMargin_OnTokenIds_IsRefusedOnTheClient_BeforeAnyProduct()
     {
         using var problem = TestProblem.TokenIds();
